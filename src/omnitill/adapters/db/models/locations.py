@@ -1,0 +1,54 @@
+"""Stores, warehouses and the registers enrolled in a store."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, ForeignKey, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from omnitill.adapters.db.models.base import Base, created_column, id_column, updated_column
+
+
+class Location(Base):
+    __tablename__ = "locations"
+
+    id: Mapped[uuid.UUID] = id_column()
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # store | warehouse
+    address_line1: Mapped[str] = mapped_column(String(200), default="")
+    address_line2: Mapped[str] = mapped_column(String(200), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    region: Mapped[str] = mapped_column(String(100), default="")
+    postal_code: Mapped[str] = mapped_column(String(20), default="")
+    country: Mapped[str] = mapped_column(String(2), default="US")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    currency: Mapped[str] = mapped_column(String(3))
+    tax_rate: Mapped[Decimal] = mapped_column(Numeric(8, 6), default=Decimal(0))
+    prices_include_tax: Mapped[bool] = mapped_column(default=False)
+    sells_in_store: Mapped[bool] = mapped_column(default=True)
+    ships: Mapped[bool] = mapped_column(default=False)
+    offers_pickup: Mapped[bool] = mapped_column(default=False)
+    accepts_returns: Mapped[bool] = mapped_column(default=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = updated_column()
+
+
+class Register(Base):
+    """A till: an enrolled device of one store, with its own gapless receipt sequence."""
+
+    __tablename__ = "registers"
+
+    id: Mapped[uuid.UUID] = id_column()
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("locations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    receipt_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = created_column()

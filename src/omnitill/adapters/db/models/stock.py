@@ -1,0 +1,55 @@
+"""The stock ledger (append-only movements) and its projection, the stock level."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from omnitill.adapters.db.models.base import Base, created_column, id_column, updated_column
+
+
+class StockLevel(Base):
+    """On hand per variant and location; always equals the sum of its movements."""
+
+    __tablename__ = "stock_levels"
+
+    variant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("variants.id"), primary_key=True)
+    location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("locations.id"), primary_key=True)
+    on_hand: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = updated_column()
+
+
+class StockMovement(Base):
+    __tablename__ = "stock_movements"
+    __table_args__ = (Index("ix_stock_movements_variant_location", "variant_id", "location_id"),)
+
+    id: Mapped[uuid.UUID] = id_column()
+    variant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("variants.id"))
+    location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("locations.id"))
+    bucket: Mapped[str] = mapped_column(String(16), default="on_hand")
+    quantity: Mapped[int] = mapped_column(BigInteger)  # signed change of the bucket
+    kind: Mapped[str] = mapped_column(String(24))  # receive | sale | adjustment
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    reference_type: Mapped[str | None] = mapped_column(String(40))
+    reference_id: Mapped[str | None] = mapped_column(String(64))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_column()
+
+
+class StockException(Base):
+    """Something about stock a manager must resolve, such as a sale that drove it negative."""
+
+    __tablename__ = "stock_exceptions"
+
+    id: Mapped[uuid.UUID] = id_column()
+    variant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("variants.id"))
+    location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("locations.id"))
+    kind: Mapped[str] = mapped_column(String(24))  # negative_stock
+    on_hand_after: Mapped[int] = mapped_column(BigInteger)
+    reference_type: Mapped[str | None] = mapped_column(String(40))
+    reference_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = created_column()
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -1,0 +1,63 @@
+"""Settings from the environment (prefix ``OMNITILL_``) and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob omnitill reads. Defaults suit the embedded single-shop mode."""
+
+    model_config = SettingsConfigDict(env_prefix="OMNITILL_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path | None = Field(
+        default=None, description="Where the embedded SQLite database lives."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; postgresql+psycopg://... in production. "
+        "Default: SQLite omnitill.db in data_dir, else in the working directory.",
+    )
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    sqlite_busy_timeout_ms: int = 15_000
+
+    secret_key: str = Field(
+        default="development-only-secret",
+        description="Signs what omnitill hands out (webhooks); must be set in production.",
+    )
+    token_ttl_seconds: int = 12 * 3600
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 15 * 60
+    override_ttl_seconds: int = 300
+    idempotency_ttl_hours: int = 48
+    idempotency_in_flight_timeout_seconds: int = 120
+
+    base_currency: str = "USD"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.environment == "production" and self.secret_key == "development-only-secret":
+            raise ValueError("OMNITILL_SECRET_KEY must be set in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        directory = self.data_dir if self.data_dir is not None else Path.cwd()
+        return f"sqlite:///{(directory / 'omnitill.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

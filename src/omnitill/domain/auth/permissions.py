@@ -1,0 +1,100 @@
+"""Staff roles and the named permissions each one grants.
+
+Routes and services ask for a permission, never a role, so a role can change without touching
+them. Sensitive permissions are the ones a manager override may grant for a single action.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    CASHIER = "cashier"
+    INVENTORY = "inventory"
+    ANALYST = "analyst"
+
+
+class Permission(StrEnum):
+    SALES_CREATE = "sales.create"
+    SALES_READ = "sales.read"
+    PRICE_OVERRIDE = "sales.price_override"
+    CATALOG_READ = "catalog.read"
+    CATALOG_WRITE = "catalog.write"
+    CUSTOMERS_READ = "customers.read"
+    CUSTOMERS_WRITE = "customers.write"
+    LOCATIONS_READ = "locations.read"
+    LOCATIONS_WRITE = "locations.write"
+    STOCK_READ = "stock.read"
+    STOCK_RECEIVE = "stock.receive"
+    STOCK_ADJUST = "stock.adjust"
+    USERS_READ = "users.read"
+    USERS_WRITE = "users.write"
+    OVERRIDES_GRANT = "overrides.grant"
+    AUDIT_READ = "audit.read"
+
+
+# A manager override may authorise one of these for a cashier; the rest need the role.
+SENSITIVE: frozenset[Permission] = frozenset(
+    {Permission.PRICE_OVERRIDE, Permission.STOCK_ADJUST}
+)
+
+_READ_ALL = {
+    Permission.SALES_READ,
+    Permission.CATALOG_READ,
+    Permission.CUSTOMERS_READ,
+    Permission.LOCATIONS_READ,
+    Permission.STOCK_READ,
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.MANAGER: frozenset(
+        _READ_ALL
+        | {
+            Permission.SALES_CREATE,
+            Permission.PRICE_OVERRIDE,
+            Permission.CATALOG_WRITE,
+            Permission.CUSTOMERS_WRITE,
+            Permission.STOCK_RECEIVE,
+            Permission.STOCK_ADJUST,
+            Permission.USERS_READ,
+            Permission.OVERRIDES_GRANT,
+            Permission.AUDIT_READ,
+        }
+    ),
+    Role.CASHIER: frozenset(
+        {
+            Permission.SALES_CREATE,
+            Permission.SALES_READ,
+            Permission.CATALOG_READ,
+            Permission.CUSTOMERS_READ,
+            Permission.CUSTOMERS_WRITE,
+            Permission.LOCATIONS_READ,
+            Permission.STOCK_READ,
+        }
+    ),
+    Role.INVENTORY: frozenset(
+        {
+            Permission.CATALOG_READ,
+            Permission.CATALOG_WRITE,
+            Permission.LOCATIONS_READ,
+            Permission.STOCK_READ,
+            Permission.STOCK_RECEIVE,
+            Permission.STOCK_ADJUST,
+        }
+    ),
+    Role.ANALYST: frozenset(_READ_ALL | {Permission.AUDIT_READ}),
+}
+
+# Roles that see every location whatever their bindings; others see only bound locations.
+ESTATE_WIDE: frozenset[Role] = frozenset({Role.ADMIN, Role.ANALYST})
+
+MIN_PASSWORD_LENGTH = 12
+
+
+def permissions_for(role: Role) -> frozenset[Permission]:
+    """The permissions a role grants."""
+    return ROLE_PERMISSIONS[role]
