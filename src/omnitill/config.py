@@ -45,7 +45,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
-        if self.environment == "production" and self.secret_key == "development-only-secret":
+        if self.environment == "production" and self.secret_key == "development-only-secret":  # noqa: S105
             raise ValueError("OMNITILL_SECRET_KEY must be set in production")
         return self
 

@@ -43,14 +43,13 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
     return engine
 
 
-def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10,
-                busy_timeout_ms: int = 15_000) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int = 10, busy_timeout_ms: int = 15_000
+) -> Engine:
     """A new engine for `url` with omnitill's connection settings."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url, busy_timeout_ms)
-    return create_engine(
-        url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
-    )
+    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
 
 
 class UnitOfWork:
@@ -99,8 +98,14 @@ class UnitOfWork:
 class Database:
     """The database of one process: its engine and the units of work it hands out."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10,
-                 busy_timeout_ms: int = 15_000) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        busy_timeout_ms: int = 15_000,
+    ) -> None:
         self.url = url
         self.engine = make_engine(
             url, pool_size=pool_size, max_overflow=max_overflow, busy_timeout_ms=busy_timeout_ms

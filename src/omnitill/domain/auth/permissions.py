@@ -37,9 +37,7 @@ class Permission(StrEnum):
 
 
 # A manager override may authorise one of these for a cashier; the rest need the role.
-SENSITIVE: frozenset[Permission] = frozenset(
-    {Permission.PRICE_OVERRIDE, Permission.STOCK_ADJUST}
-)
+SENSITIVE: frozenset[Permission] = frozenset({Permission.PRICE_OVERRIDE, Permission.STOCK_ADJUST})
 
 _READ_ALL = {
     Permission.SALES_READ,

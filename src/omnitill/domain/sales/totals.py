@@ -68,9 +68,7 @@ class PricedSale:
         return self.total - self.tax_total
 
 
-def price_sale(
-    *, currency: str, lines: Sequence[SaleLineInput], tax: TaxRule
-) -> PricedSale:
+def price_sale(*, currency: str, lines: Sequence[SaleLineInput], tax: TaxRule) -> PricedSale:
     """Price every line and total the sale. Raises `sale.*` codes for impossible input."""
     if not lines:
         raise ValidationFailed(

@@ -1,0 +1,94 @@
+"""The FastAPI application: routers, error handling, idempotency, request ids and logs."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from omnitill import __version__
+from omnitill.api import errors
+from omnitill.api import logging as api_logging
+from omnitill.api.idempotency import IdempotencyMiddleware
+from omnitill.api.routes import ROUTERS
+from omnitill.config import Settings, get_settings
+from omnitill.services.database import Database, open_database
+
+log = logging.getLogger("omnitill.access")
+
+DESCRIPTION = """
+The omnitill REST API. Money fields are integers in minor units of the object's `currency`
+(`{"total": 1999, "currency": "USD"}` is 19.99 USD). Errors are `application/problem+json`
+with a stable `code`. Every mutating request accepts an `Idempotency-Key` header: the first
+response is stored for at least 24 hours and replayed for the same key and request.
+Lists use cursor pagination: pass `next_cursor` back as `cursor`.
+"""
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    """Build the app. Tests pass their own settings and database; `serve` uses the env."""
+    settings = settings or get_settings()
+    owns_db = db is None
+    database = db or open_database(settings)
+    api_logging.configure(settings.log_level, json_lines=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_db:
+            database.dispose()
+
+    app = FastAPI(
+        title="omnitill",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "auth", "description": "Staff sign-in, tokens and manager overrides."},
+            {"name": "catalog", "description": "Products, variants, categories and brands."},
+            {"name": "locations", "description": "Stores, warehouses and registers."},
+            {"name": "customers", "description": "Customers and their addresses."},
+            {"name": "stock", "description": "Stock levels and the movement ledger."},
+            {"name": "sales", "description": "Register sales and their receipts."},
+            {"name": "health", "description": "Liveness and readiness probes."},
+        ],
+    )
+    app.state.settings = settings
+    app.state.db = database
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(IdempotencyMiddleware)
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
+        token = api_logging.request_id_var.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            api_logging.request_id_var.reset(token)
+        response.headers["X-Request-ID"] = request_id
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        log.info(
+            "request",
+            extra={
+                "fields": {
+                    "request_id": request_id,
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": response.status_code,
+                    "ms": round(elapsed_ms, 2),
+                }
+            },
+        )
+        return response
+
+    return app

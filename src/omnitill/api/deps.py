@@ -1,0 +1,71 @@
+"""Dependencies shared by every router: the database, settings and the acting staff member."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from omnitill.config import Settings
+from omnitill.domain.auth.actor import Actor
+from omnitill.domain.auth.permissions import Permission
+from omnitill.domain.errors import Unauthenticated
+from omnitill.services import auth as auth_service
+from omnitill.services.database import Database
+
+_bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+DbDep = Annotated[Database, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_actor(
+    request: Request,
+    db: DbDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    """The staff member behind the bearer token (401 with the reason otherwise)."""
+    cached = getattr(request.state, "actor", None)
+    if isinstance(cached, Actor):
+        return cached
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("auth.required", "send Authorization: Bearer <token>")
+    actor = auth_service.resolve_token(db=db, token=credentials.credentials)
+    request.state.actor = actor
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+def require(permission: Permission) -> Callable[[Actor], Actor]:
+    """A dependency that lets the request through only with `permission`."""
+
+    def check(actor: CurrentActor) -> Actor:
+        actor.require(permission)
+        return actor
+
+    return check
+
+
+OverrideHeader = Annotated[
+    str | None,
+    Header(
+        alias="X-Manager-Override",
+        description="A one-time token from POST /api/v1/overrides, when the action needs a "
+        "permission your role lacks.",
+    ),
+]

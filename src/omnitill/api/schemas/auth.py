@@ -1,0 +1,57 @@
+"""Request and response bodies for sign-in, tokens and overrides."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"username": "cashier1", "password": "demo-password-1"}]}
+    )
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class TokenRead(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+    expires_in: int = Field(description="Seconds until the token expires.")
+
+
+class MeRead(BaseModel):
+    id: str
+    username: str
+    role: str
+    permissions: list[str]
+    locations: list[str] | None = Field(description="Location ids; null means every location.")
+
+
+class OverrideCreate(BaseModel):
+    """A manager at the register authorises one sensitive action for the signed-in cashier."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "manager_username": "manager1",
+                    "manager_password": "demo-password-1",
+                    "permission": "sales.price_override",
+                    "reason": "damaged packaging",
+                }
+            ]
+        }
+    )
+    manager_username: str = Field(min_length=1, max_length=64)
+    manager_password: str = Field(min_length=1, max_length=1024)
+    permission: str = Field(description="One of the overridable permissions.")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class OverrideRead(BaseModel):
+    override_token: str = Field(description="Send as X-Manager-Override with the one action.")
+    permission: str
+    approved_by: str
+    expires_at: datetime

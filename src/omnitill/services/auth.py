@@ -1,0 +1,417 @@
+"""Staff sign-in, bearer tokens, throttling, and manager overrides.
+
+Tokens are random 256-bit strings; only their SHA-256 is stored, so they can be revoked
+(logout) and a leaked database holds no usable session. Passwords are argon2id hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+
+from omnitill.adapters.db.database import Database, UnitOfWork
+from omnitill.adapters.db.models import (
+    ApiToken,
+    Location,
+    LoginThrottle,
+    ManagerOverride,
+    User,
+    UserLocation,
+)
+from omnitill.adapters.db.types import utcnow
+from omnitill.config import Settings
+from omnitill.domain.auth.actor import Actor
+from omnitill.domain.auth.permissions import MIN_PASSWORD_LENGTH, SENSITIVE, Permission, Role
+from omnitill.domain.errors import (
+    Conflict,
+    FieldError,
+    PermissionDenied,
+    TooManyRequests,
+    Unauthenticated,
+    ValidationFailed,
+)
+from omnitill.services import audit
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so timing does not reveal which names exist.
+_DUMMY_HASH = _hasher.hash("omnitill-dummy-password")
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+    expires_at: datetime
+
+
+def hash_password(password: str) -> str:
+    """Argon2id hash of a password that meets the length rule."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            "auth.password_too_short",
+            f"passwords need at least {MIN_PASSWORD_LENGTH} characters",
+            errors=[
+                FieldError("password", "auth.password_too_short", f"min {MIN_PASSWORD_LENGTH}")
+            ],
+        )
+    return _hasher.hash(password)
+
+
+def _password_matches(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(
+    *,
+    db: Database,
+    username: str,
+    password: str,
+    role: str,
+    location_codes: list[str] | None = None,
+    display_name: str = "",
+    actor: Actor | str | None = None,
+) -> User:
+    """Create a staff member bound to `location_codes` (idempotent callers check first)."""
+    try:
+        role_enum = Role(role)
+    except ValueError as exc:
+        raise ValidationFailed(
+            "auth.unknown_role",
+            f"unknown role {role!r}",
+            {"roles": [r.value for r in Role]},
+            errors=[FieldError("role", "auth.unknown_role", "not a role")],
+        ) from exc
+    username = username.strip().lower()
+    if not username or len(username) > 64:
+        raise ValidationFailed(
+            "auth.invalid_username",
+            "username must be 1 to 64 characters",
+            errors=[FieldError("username", "auth.invalid_username", "1..64 characters")],
+        )
+    password_hash = hash_password(password)
+    with db.uow() as uow:
+        if uow.session.scalar(select(User.id).where(User.username == username)) is not None:
+            raise Conflict("auth.username_taken", f"username {username!r} is taken")
+        locations = _locations_by_code(uow, location_codes or [])
+        user = User(
+            username=username,
+            display_name=display_name or username,
+            password_hash=password_hash,
+            role=role_enum.value,
+        )
+        uow.session.add(user)
+        uow.session.flush()
+        for loc in locations:
+            uow.session.add(UserLocation(user_id=user.id, location_id=loc.id))
+        audit.record(
+            uow,
+            action="user.created",
+            actor=actor,
+            subject_type="user",
+            subject_id=str(user.id),
+            details={
+                "username": username,
+                "role": role_enum.value,
+                "locations": sorted(loc.code for loc in locations),
+            },
+        )
+        uow.commit()
+        return user
+
+
+def _locations_by_code(uow: UnitOfWork, codes: list[str]) -> list[Location]:
+    if not codes:
+        return []
+    found = uow.session.scalars(select(Location).where(Location.code.in_(codes))).all()
+    missing = sorted(set(codes) - {loc.code for loc in found})
+    if missing:
+        raise ValidationFailed(
+            "location.not_found",
+            f"unknown location(s): {', '.join(missing)}",
+            {"locations": missing},
+            errors=[FieldError("locations", "location.not_found", ", ".join(missing))],
+        )
+    return list(found)
+
+
+def login(*, db: Database, settings: Settings, username: str, password: str) -> IssuedToken:
+    """Exchange a username and password for a bearer token, throttling repeated failures."""
+    username = username.strip().lower()
+    now = utcnow()
+    with db.uow() as uow:
+        throttle = uow.session.get(LoginThrottle, username)
+        if throttle and throttle.locked_until and throttle.locked_until > now:
+            wait = int((throttle.locked_until - now).total_seconds()) + 1
+            raise TooManyRequests(
+                "auth.too_many_attempts",
+                "too many failed sign-ins; try again later",
+                {"retry_after": wait},
+            )
+        user = uow.session.scalars(select(User).where(User.username == username)).one_or_none()
+        ok = _password_matches(user.password_hash if user else _DUMMY_HASH, password)
+        if not ok or user is None or not user.active:
+            _count_failure(uow, settings, username, throttle, now)
+            audit.record(
+                uow,
+                action="auth.login_failed",
+                actor=None,
+                subject_type="user",
+                subject_id=None,
+                details={"username": username},
+            )
+            uow.commit()
+            raise Unauthenticated("auth.invalid_credentials", "wrong username or password")
+        if throttle is not None:
+            uow.session.delete(throttle)
+        raw = secrets.token_urlsafe(32)
+        expires = now + timedelta(seconds=settings.token_ttl_seconds)
+        uow.session.add(ApiToken(user_id=user.id, token_hash=_sha256(raw), expires_at=expires))
+        uow.commit()
+    return IssuedToken(raw, settings.token_ttl_seconds, expires)
+
+
+def _count_failure(
+    uow: UnitOfWork,
+    settings: Settings,
+    username: str,
+    throttle: LoginThrottle | None,
+    now: datetime,
+) -> None:
+    window = timedelta(seconds=settings.login_lockout_seconds)
+    if throttle is None:
+        throttle = LoginThrottle(username=username, failures=0, window_started_at=now)
+        uow.session.add(throttle)
+    elif now - throttle.window_started_at > window:
+        throttle.failures = 0
+        throttle.window_started_at = now
+        throttle.locked_until = None
+    throttle.failures += 1
+    if throttle.failures >= settings.login_max_failures:
+        throttle.locked_until = now + window
+
+
+def resolve_token(*, db: Database, token: str) -> Actor:
+    """The actor behind a bearer token, or 401 with why it is not valid."""
+    now = utcnow()
+    with db.uow(write=False) as uow:
+        row = uow.session.execute(
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == _sha256(token))
+        ).one_or_none()
+        if row is None:
+            raise Unauthenticated("auth.token_invalid", "the bearer token is not valid")
+        tok, user = row
+        if tok.revoked_at is not None:
+            raise Unauthenticated("auth.token_revoked", "the bearer token was revoked")
+        if tok.expires_at <= now:
+            raise Unauthenticated("auth.token_expired", "the bearer token has expired")
+        if not user.active:
+            raise Unauthenticated("auth.user_inactive", "this staff account is disabled")
+        bound = frozenset(
+            uow.session.scalars(
+                select(UserLocation.location_id).where(UserLocation.user_id == user.id)
+            ).all()
+        )
+        return Actor.build(
+            user_id=user.id,
+            username=user.username,
+            role=Role(user.role),
+            bound_locations=bound,
+            token_id=tok.id,
+        )
+
+
+def logout(*, db: Database, actor: Actor) -> None:
+    """Revoke the token the actor signed in with."""
+    with db.uow() as uow:
+        tok = uow.session.get(ApiToken, actor.token_id)
+        if tok is not None and tok.revoked_at is None:
+            tok.revoked_at = utcnow()
+        uow.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideGrant:
+    override_token: str
+    permission: str
+    approved_by: str
+    expires_at: datetime
+
+
+def grant_override(
+    *,
+    db: Database,
+    settings: Settings,
+    actor: Actor,
+    manager_username: str,
+    manager_password: str,
+    permission: str,
+    reason: str,
+) -> OverrideGrant:
+    """A manager, present at the register, authorises one sensitive action for `actor`.
+
+    The manager proves presence with their own credentials; the grant is single-use, bound to
+    the requesting staff member and one permission, and expires after a few minutes.
+    """
+    try:
+        perm = Permission(permission)
+    except ValueError:
+        perm = None
+    if perm is None or perm not in SENSITIVE:
+        raise ValidationFailed(
+            "override.permission_not_overridable",
+            f"{permission!r} cannot be granted by a manager override",
+            {"overridable": sorted(p.value for p in SENSITIVE)},
+            errors=[FieldError("permission", "override.permission_not_overridable", permission)],
+        )
+    if not reason.strip():
+        raise ValidationFailed(
+            "override.reason_required",
+            "a manager override needs a reason",
+            errors=[FieldError("reason", "override.reason_required", "required")],
+        )
+    with db.uow() as uow:
+        manager = uow.session.scalars(
+            select(User).where(User.username == manager_username.strip().lower())
+        ).one_or_none()
+        if (
+            manager is None
+            or not manager.active
+            or not _password_matches(manager.password_hash, manager_password)
+        ):
+            audit.record(
+                uow,
+                action="override.refused",
+                actor=actor,
+                subject_type="user",
+                subject_id=str(actor.user_id),
+                details={"manager": manager_username, "permission": perm.value},
+            )
+            uow.commit()
+            raise Unauthenticated("override.invalid_manager", "wrong manager credentials")
+        manager_actor = Actor.build(
+            user_id=manager.id,
+            username=manager.username,
+            role=Role(manager.role),
+            bound_locations=frozenset(
+                uow.session.scalars(
+                    select(UserLocation.location_id).where(UserLocation.user_id == manager.id)
+                ).all()
+            ),
+        )
+        if not (manager_actor.can(Permission.OVERRIDES_GRANT) and manager_actor.can(perm)):
+            raise PermissionDenied(
+                "override.not_a_manager",
+                f"{manager.username} may not authorise {perm.value}",
+                {"permission": perm.value},
+            )
+        raw = secrets.token_urlsafe(24)
+        expires = utcnow() + timedelta(seconds=settings.override_ttl_seconds)
+        grant = ManagerOverride(
+            token_hash=_sha256(raw),
+            permission=perm.value,
+            requested_by_id=actor.user_id,
+            approved_by_id=manager.id,
+            reason=reason.strip(),
+            expires_at=expires,
+        )
+        uow.session.add(grant)
+        uow.session.flush()
+        audit.record(
+            uow,
+            action="override.granted",
+            actor=manager.username,
+            subject_type="user",
+            subject_id=str(actor.user_id),
+            details={
+                "permission": perm.value,
+                "for": actor.username,
+                "reason": reason.strip(),
+                "override_id": str(grant.id),
+            },
+        )
+        uow.commit()
+        return OverrideGrant(raw, perm.value, manager.username, expires)
+
+
+@dataclass(frozen=True, slots=True)
+class Authorisation:
+    """How a sensitive action was allowed: by role, or by a named manager's override."""
+
+    permission: str
+    approved_by: str | None = None
+    override_id: uuid.UUID | None = None
+    reason: str | None = None
+
+    def as_details(self) -> dict[str, str]:
+        if self.approved_by is None:
+            return {"permission": self.permission, "via": "role"}
+        return {
+            "permission": self.permission,
+            "via": "manager_override",
+            "approved_by": self.approved_by,
+            "override_id": str(self.override_id),
+            "override_reason": self.reason or "",
+        }
+
+
+def authorise(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    permission: Permission,
+    override_token: str | None,
+    used_for: str,
+) -> Authorisation:
+    """Allow a sensitive action by role, or consume a manager override in the same transaction.
+
+    The override is marked used by a conditional UPDATE-like check under the caller's
+    transaction, so two requests cannot spend one override.
+    """
+    if actor.can(permission):
+        return Authorisation(permission.value)
+    if not override_token:
+        actor.require(permission)
+    stmt = (
+        select(ManagerOverride)
+        .where(ManagerOverride.token_hash == _sha256(override_token or ""))
+        .with_for_update()
+    )
+    grant = uow.session.scalars(stmt).one_or_none()
+    now = utcnow()
+    if (
+        grant is None
+        or grant.requested_by_id != actor.user_id
+        or grant.permission != permission.value
+        or grant.used_at is not None
+        or grant.expires_at <= now
+    ):
+        raise PermissionDenied(
+            "override.invalid",
+            "the manager override is unknown, used, expired or for another action",
+            {"permission": permission.value},
+        )
+    grant.used_at = now
+    grant.used_for = used_for[:200]
+    approver = uow.session.get(User, grant.approved_by_id)
+    return Authorisation(
+        permission.value,
+        approved_by=approver.username if approver else str(grant.approved_by_id),
+        override_id=grant.id,
+        reason=grant.reason,
+    )

@@ -1,0 +1,29 @@
+"""The database handle the edges (API, CLI, web) pass to services, and its lifecycle."""
+
+from __future__ import annotations
+
+from omnitill.adapters.db import migrate
+from omnitill.adapters.db.database import Database
+from omnitill.config import Settings
+
+__all__ = ["Database", "open_database", "upgrade_schema"]
+
+
+def open_database(settings: Settings) -> Database:
+    """A database handle for the configured URL, with the pool sized from settings."""
+    return Database(
+        settings.resolved_database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+    )
+
+
+def upgrade_schema(url: str, revision: str = "head") -> None:
+    """Apply Alembic migrations up to `revision`."""
+    migrate.upgrade(url, revision)
+
+
+def readiness(db: Database) -> None:
+    """Raise if the database does not answer."""
+    db.ping()

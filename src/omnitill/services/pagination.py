@@ -1,0 +1,52 @@
+"""Opaque cursors for keyset pagination: base64url of the last row's sort key."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from omnitill.domain.errors import FieldError, ValidationFailed
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+
+
+def encode_cursor(key: dict[str, Any]) -> str:
+    raw = json.dumps(key, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    """The sort key a cursor carries, or `pagination.invalid_cursor`."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise _invalid() from exc
+    if not isinstance(value, dict):
+        raise _invalid()
+    return value
+
+
+def clamp_limit(limit: int | None) -> int:
+    if limit is None:
+        return DEFAULT_LIMIT
+    if limit < 1 or limit > MAX_LIMIT:
+        raise ValidationFailed(
+            "pagination.invalid_limit",
+            f"limit must be between 1 and {MAX_LIMIT}",
+            errors=[FieldError("limit", "pagination.invalid_limit", f"1..{MAX_LIMIT}")],
+        )
+    return limit
+
+
+def _invalid() -> ValidationFailed:
+    return ValidationFailed(
+        "pagination.invalid_cursor",
+        "the cursor is not one this API issued",
+        errors=[FieldError("cursor", "pagination.invalid_cursor", "unreadable cursor")],
+    )

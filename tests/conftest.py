@@ -1,0 +1,103 @@
+"""Fixtures shared by every layer of tests.
+
+Tests that take the `db` fixture run once on SQLite and, when OMNITILL_TEST_DATABASE_URL is
+set, once more on PostgreSQL (test ids end in ``[sqlite]`` / ``[postgres]``). The PostgreSQL
+variant is generated, never skipped: without the variable it does not exist, and `.ci/run`
+refuses a run in which no ``[postgres]`` test ran.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from omnitill.adapters.db.models import Base
+from omnitill.config import Settings
+from omnitill.services.database import Database, upgrade_schema
+
+PG_URL = os.environ.get("OMNITILL_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", BACKENDS, scope="session")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "omnitill.db"
+    upgrade_schema(f"sqlite:///{path}")
+    return path
+
+
+_pg_migrated = False
+
+
+def _pg_reset() -> None:
+    global _pg_migrated
+    assert PG_URL
+    if not _pg_migrated:
+        engine = create_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        upgrade_schema(PG_URL)
+        _pg_migrated = True
+        return
+    engine = create_engine(PG_URL)
+    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def db_url(backend: str, sqlite_template: Path, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        target = tmp_path / "omnitill.db"
+        shutil.copyfile(sqlite_template, target)
+        return f"sqlite:///{target}"
+    _pg_reset()
+    assert PG_URL
+    return PG_URL
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=db_url,
+        environment="test",
+        data_dir=tmp_path,
+        log_json=False,
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database(settings.resolved_database_url, pool_size=20, max_overflow=10)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database):  # type: ignore[no-untyped-def]
+    from omnitill.api.app import create_app
+
+    return create_app(settings, db)
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client
