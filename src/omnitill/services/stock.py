@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 
-from omnitill.adapters.db.database import Database
+from omnitill.adapters.db.database import Database, UnitOfWork
 from omnitill.adapters.db.models import Location, StockLevel, StockMovement, Variant
+from omnitill.adapters.db.repositories import stock as stock_repo
+from omnitill.domain.auth.actor import Actor
+from omnitill.domain.auth.permissions import Permission
+from omnitill.domain.errors import FieldError, ValidationFailed
+from omnitill.domain.ids import uuid7
+from omnitill.services import audit
+from omnitill.services.auth import authorise
+from omnitill.services.pagination import clamp_limit, decode_cursor, encode_cursor
+from omnitill.services.references import LineRef, ResolvedVariant, location_by_code, resolve_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +56,14 @@ def verify(*, db: Database) -> list[StockDiscrepancy]:
             )
         }
         bad = [
-            key for key in sorted(set(sums) | set(levels), key=str)
+            key
+            for key in sorted(set(sums) | set(levels), key=str)
             if sums.get(key, 0) != levels.get(key, 0)
         ]
         if not bad:
             return []
-        skus = dict(uow.session.execute(select(Variant.id, Variant.sku)).tuples().all())
-        codes = dict(uow.session.execute(select(Location.id, Location.code)).tuples().all())
+        skus = dict(uow.session.execute(select(Variant.id, Variant.sku)).all())
+        codes = dict(uow.session.execute(select(Location.id, Location.code)).all())
         return [
             StockDiscrepancy(
                 sku=skus.get(v, str(v)),
@@ -61,3 +73,249 @@ def verify(*, db: Database) -> list[StockDiscrepancy]:
             )
             for v, loc in bad
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class StockLineInput:
+    """A line of a receipt or adjustment: a variant by SKU or barcode and a quantity."""
+
+    sku: str | None
+    barcode: str | None
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class MovementResult:
+    sku: str
+    location: str
+    quantity: int
+    on_hand: int
+    movement_id: uuid.UUID
+
+
+def _check_quantities(lines: list[StockLineInput], *, allow_negative: bool) -> None:
+    errors = [
+        FieldError(
+            f"lines.{i}.quantity",
+            "stock.invalid_quantity",
+            "must not be zero" if allow_negative else "must be at least 1",
+        )
+        for i, line in enumerate(lines)
+        if line.quantity == 0 or (line.quantity < 0 and not allow_negative)
+    ]
+    if not lines:
+        errors.append(FieldError("lines", "stock.no_lines", "at least one line is required"))
+    if errors:
+        raise ValidationFailed("stock.invalid_lines", "some stock lines are invalid", errors=errors)
+
+
+def receive(
+    *,
+    db: Database,
+    actor: Actor,
+    location: str,
+    lines: list[StockLineInput],
+    reason: str = "",
+    reference: str | None = None,
+) -> list[MovementResult]:
+    """Book goods in: a `receive` movement per line and the on-hand level, in one transaction."""
+    actor.require(Permission.STOCK_RECEIVE)
+    _check_quantities(lines, allow_negative=False)
+    with db.uow() as uow:
+        loc = location_by_code(uow, location)
+        actor.require_location(loc.id, loc.code)
+        resolved = resolve_lines(uow, [LineRef(line.sku, line.barcode) for line in lines])
+        results = _book(
+            uow,
+            actor=actor,
+            loc=loc,
+            kind="receive",
+            reason=reason,
+            reference=reference,
+            lines=lines,
+            resolved=resolved,
+        )
+        uow.commit()
+        return results
+
+
+def adjust(
+    *,
+    db: Database,
+    actor: Actor,
+    location: str,
+    lines: list[StockLineInput],
+    reason: str,
+    override_token: str | None = None,
+) -> list[MovementResult]:
+    """Correct on-hand by signed quantities (damage, found stock, count corrections).
+
+    Sensitive: needs `stock.adjust` or a manager override, a reason, and lands in the audit
+    trail. An adjustment that would take on-hand below zero is refused for every short line;
+    only a sale of goods in the customer's hands may drive stock negative.
+    """
+    _check_quantities(lines, allow_negative=True)
+    if not reason.strip():
+        raise ValidationFailed(
+            "stock.reason_required",
+            "an adjustment needs a reason",
+            errors=[FieldError("reason", "stock.reason_required", "required")],
+        )
+    with db.uow() as uow:
+        loc = location_by_code(uow, location)
+        actor.require_location(loc.id, loc.code)
+        resolved = resolve_lines(uow, [LineRef(line.sku, line.barcode) for line in lines])
+        authorisation = authorise(
+            uow,
+            actor=actor,
+            permission=Permission.STOCK_ADJUST,
+            override_token=override_token,
+            used_for=f"stock.adjust:{loc.code}",
+        )
+        results = _book(
+            uow,
+            actor=actor,
+            loc=loc,
+            kind="adjustment",
+            reason=reason.strip(),
+            reference=None,
+            lines=lines,
+            resolved=resolved,
+        )
+        audit.record(
+            uow,
+            action="stock.adjusted",
+            actor=actor,
+            subject_type="location",
+            subject_id=loc.code,
+            details={
+                "reason": reason.strip(),
+                "lines": [
+                    {"sku": r.sku, "quantity": r.quantity, "on_hand": r.on_hand} for r in results
+                ],
+                **authorisation.as_details(),
+            },
+        )
+        uow.commit()
+        return results
+
+
+def _book(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    loc: Location,
+    kind: str,
+    reason: str,
+    reference: str | None,
+    lines: list[StockLineInput],
+    resolved: list[ResolvedVariant],
+) -> list[MovementResult]:
+    """Apply the lines in (variant id) order so concurrent writers lock rows alike."""
+    order = sorted(range(len(lines)), key=lambda i: resolved[i].variant.id)
+    results: dict[int, MovementResult] = {}
+    shortfalls: list[FieldError] = []
+    for i in order:
+        variant, qty = resolved[i].variant, lines[i].quantity
+        if qty < 0:
+            level = stock_repo.take_on_hand_if_available(
+                uow.session, variant_id=variant.id, location_id=loc.id, quantity=-qty
+            )
+            if level is None:
+                shortfalls.append(
+                    FieldError(
+                        f"lines.{i}.quantity",
+                        "stock.would_go_negative",
+                        f"{variant.sku} has less than {-qty} on hand",
+                    )
+                )
+                continue
+        else:
+            level = stock_repo.add_on_hand(
+                uow.session, variant_id=variant.id, location_id=loc.id, quantity=qty
+            )
+        movement = StockMovement(
+            id=uuid7(),
+            variant_id=variant.id,
+            location_id=loc.id,
+            quantity=qty,
+            kind=kind,
+            reason=reason,
+            reference_type="reference" if reference else None,
+            reference_id=reference,
+            actor_id=actor.user_id,
+        )
+        uow.session.add(movement)
+        results[i] = MovementResult(variant.sku, loc.code, qty, level, movement.id)
+    if shortfalls:
+        raise ValidationFailed(
+            "stock.would_go_negative",
+            "the adjustment would take stock below zero",
+            errors=shortfalls,
+        )
+    return [results[i] for i in range(len(lines))]
+
+
+@dataclass(frozen=True, slots=True)
+class StockRow:
+    sku: str
+    variant_id: uuid.UUID
+    location: str
+    on_hand: int
+    reserved: int
+    available: int
+    updated_at: datetime
+
+
+def levels(
+    *,
+    db: Database,
+    actor: Actor,
+    sku: str | None = None,
+    location: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> tuple[list[StockRow], str | None]:
+    """Stock per variant and location, ordered by SKU then location code, one page."""
+    actor.require(Permission.STOCK_READ)
+    page = clamp_limit(limit)
+    after = decode_cursor(cursor)
+    with db.uow(write=False) as uow:
+        stmt = (
+            select(StockLevel, Variant.sku, Location.code)
+            .join(Variant, Variant.id == StockLevel.variant_id)
+            .join(Location, Location.id == StockLevel.location_id)
+            .order_by(Variant.sku, Location.code)
+            .limit(page + 1)
+        )
+        if sku is not None:
+            stmt = stmt.where(Variant.sku == sku)
+        if location is not None:
+            loc = location_by_code(uow, location)
+            actor.require_location(loc.id, loc.code)
+            stmt = stmt.where(StockLevel.location_id == loc.id)
+        elif actor.location_ids is not None:
+            stmt = stmt.where(StockLevel.location_id.in_(actor.location_ids))
+        if after is not None:
+            stmt = stmt.where(
+                tuple_(Variant.sku, Location.code) > tuple_(after["sku"], after["location"])
+            )
+        rows = uow.session.execute(stmt).all()
+    items = [
+        StockRow(
+            sku=row[1],
+            variant_id=row[0].variant_id,
+            location=row[2],
+            on_hand=row[0].on_hand,
+            reserved=0,
+            available=row[0].on_hand,
+            updated_at=row[0].updated_at,
+        )
+        for row in rows[:page]
+    ]
+    next_cursor = (
+        encode_cursor({"sku": items[-1].sku, "location": items[-1].location})
+        if len(rows) > page
+        else None
+    )
+    return items, next_cursor

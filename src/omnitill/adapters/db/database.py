@@ -85,9 +85,11 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if not self._committed:
+            if self._write and not self._committed:
                 self.session.rollback()
         finally:
+            # close() ends a read transaction without expiring what it loaded, so a service
+            # may return ORM objects read in a `write=False` unit of work.
             self.session.close()
 
     @property

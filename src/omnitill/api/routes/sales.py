@@ -1,7 +1,185 @@
-"""Sales endpoints."""
+"""Register sales (contract in shared/DESIGN.md section 8) and their receipts."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hashlib
+import json
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import HTMLResponse
+
+from omnitill.api.deps import CurrentActor, DbDep, OverrideHeader
+from omnitill.api.schemas.sales import (
+    PaymentRead,
+    SaleCreate,
+    SaleLineRead,
+    SalePage,
+    SaleRead,
+)
+from omnitill.domain.sales.totals import Tender
+from omnitill.services import receipts as receipt_service
+from omnitill.services import sales as sale_service
+from omnitill.web.receipts import render_receipt_html
 
 router = APIRouter(prefix="/api/v1", tags=["sales"])
+
+
+def to_read(view: sale_service.SaleView) -> SaleRead:
+    return SaleRead(
+        id=view.id,
+        receipt_number=view.receipt_number,
+        status=view.status,
+        location=view.location,
+        register=view.register,
+        cashier=view.cashier,
+        customer=view.customer_id,
+        currency=view.currency,
+        subtotal=view.subtotal,
+        discount_total=view.discount_total,
+        tax_total=view.tax_total,
+        total=view.total,
+        tendered=view.tendered,
+        change_due=view.change_due,
+        tax_rate=str(view.tax_rate),
+        tax_inclusive=view.tax_inclusive,
+        business_date=view.business_date,
+        completed_at=view.completed_at,
+        lines=[
+            SaleLineRead(**{f: getattr(x, f) for f in SaleLineRead.model_fields})
+            for x in view.lines
+        ],
+        payments=[
+            PaymentRead(method=p.method, amount=p.amount, currency=p.currency)
+            for p in view.payments
+        ],
+        stock_exceptions=list(view.stock_exceptions),
+    )
+
+
+def _request_hash(body: SaleCreate) -> str:
+    canonical: Any = body.model_dump(mode="json", exclude_none=True)
+    return hashlib.sha256(
+        json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+
+
+@router.post(
+    "/sales",
+    response_model=SaleRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a completed register sale",
+    responses={
+        422: {"description": "Invalid sale; `errors` names every bad field."},
+        403: {"description": "Register of a store you are not assigned to."},
+    },
+)
+def create_sale(
+    body: SaleCreate,
+    actor: CurrentActor,
+    db: DbDep,
+    response: Response,
+    override: OverrideHeader = None,
+) -> SaleRead:
+    """Prices, takes cash, decrements stock and numbers the receipt in one transaction.
+    Posting the same `id` again replays the first answer (header `Idempotent-Replayed`)."""
+    request = sale_service.SaleRequest(
+        id=body.id,
+        location=body.location,
+        register=body.register,
+        customer=body.customer,
+        coupons=tuple(body.coupons),
+        lines=tuple(
+            sale_service.SaleLineRequest(
+                sku=x.sku,
+                barcode=x.barcode,
+                quantity=x.quantity,
+                unit_price=x.unit_price,
+                price_override_reason=x.price_override_reason,
+            )
+            for x in body.lines
+        ),
+        payments=tuple(Tender(p.method, p.amount) for p in body.payments),
+    )
+    view = sale_service.complete_sale(
+        db=db,
+        actor=actor,
+        request=request,
+        request_hash=_request_hash(body),
+        override_token=override,
+    )
+    if view.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return to_read(view)
+
+
+@router.get("/sales", response_model=SalePage, summary="List or find sales")
+def list_sales(
+    actor: CurrentActor,
+    db: DbDep,
+    receipt_number: Annotated[str | None, Query(description="Exact receipt number.")] = None,
+    location: Annotated[str | None, Query(description="Location code.")] = None,
+    cursor: str | None = None,
+    limit: Annotated[int | None, Query(ge=1, le=200)] = None,
+) -> SalePage:
+    """Newest first; staff bound to stores see only their stores' sales."""
+    views, next_cursor = sale_service.list_sales(
+        db=db,
+        actor=actor,
+        receipt_number=receipt_number,
+        location=location,
+        cursor=cursor,
+        limit=limit,
+    )
+    return SalePage(items=[to_read(v) for v in views], next_cursor=next_cursor)
+
+
+@router.get("/sales/{sale_id}", response_model=SaleRead, summary="One sale as charged")
+def get_sale(sale_id: UUID, actor: CurrentActor, db: DbDep) -> SaleRead:
+    """404 `sale.not_found`; 403 `auth.location_forbidden` for another store's sale."""
+    return to_read(sale_service.get_sale(db=db, actor=actor, sale_id=sale_id))
+
+
+@router.get("/sales/{sale_id}/receipt", summary="The receipt as JSON")
+def get_receipt(sale_id: UUID, actor: CurrentActor, db: DbDep) -> dict[str, Any]:
+    """Amounts in minor units plus the strings a receipt prints."""
+    r = receipt_service.build_receipt(db=db, actor=actor, sale_id=sale_id)
+    return {
+        "sale": to_read(r.sale).model_dump(mode="json"),
+        "store": {"name": r.store_name, "address": r.store_address},
+        "cashier": r.cashier_name,
+        "local_time": r.local_time,
+        "timezone": r.timezone,
+        "lines": [
+            {
+                "name": x.name,
+                "sku": x.sku,
+                "quantity": x.quantity,
+                "unit_price": x.unit_price,
+                "total": x.total,
+                "note": x.note,
+            }
+            for x in r.lines
+        ],
+        "totals": {
+            "subtotal": r.subtotal,
+            "discount_total": r.discount_total,
+            "tax_label": r.tax_label,
+            "tax_total": r.tax_total,
+            "total": r.total,
+            "change_due": r.change_due,
+        },
+        "payments": [{"method": m, "amount": a} for m, a in r.payments],
+    }
+
+
+@router.get(
+    "/sales/{sale_id}/receipt.html",
+    response_class=HTMLResponse,
+    summary="The printable HTML receipt",
+)
+def get_receipt_html(sale_id: UUID, actor: CurrentActor, db: DbDep) -> HTMLResponse:
+    """Sized for an 80 mm receipt printer; prints from any browser."""
+    receipt = receipt_service.build_receipt(db=db, actor=actor, sale_id=sale_id)
+    return HTMLResponse(render_receipt_html(receipt))

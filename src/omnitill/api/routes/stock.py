@@ -1,7 +1,122 @@
-"""Stock endpoints."""
+"""Stock levels, goods receipts and adjustments."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from omnitill.api.deps import CurrentActor, DbDep, OverrideHeader, require
+from omnitill.api.schemas.stock import (
+    MovementList,
+    MovementRead,
+    StockAdjustmentCreate,
+    StockPage,
+    StockRead,
+    StockReceiveCreate,
+)
+from omnitill.domain.auth.actor import Actor
+from omnitill.domain.auth.permissions import Permission
+from omnitill.services import stock as stock_service
 
 router = APIRouter(prefix="/api/v1", tags=["stock"])
+
+
+def _movements(results: list[stock_service.MovementResult]) -> MovementList:
+    return MovementList(
+        items=[
+            MovementRead(
+                id=str(r.movement_id),
+                sku=r.sku,
+                location=r.location,
+                quantity=r.quantity,
+                on_hand=r.on_hand,
+            )
+            for r in results
+        ]
+    )
+
+
+def _lines(body: StockReceiveCreate | StockAdjustmentCreate) -> list[stock_service.StockLineInput]:
+    return [
+        stock_service.StockLineInput(line.sku, line.barcode, line.quantity) for line in body.lines
+    ]
+
+
+@router.get("/stock", response_model=StockPage, summary="Stock levels by variant and location")
+def list_stock(
+    actor: CurrentActor,
+    db: DbDep,
+    sku: Annotated[str | None, Query(description="Exact SKU.")] = None,
+    location: Annotated[str | None, Query(description="Location code.")] = None,
+    cursor: str | None = None,
+    limit: Annotated[int | None, Query(ge=1, le=200)] = None,
+) -> StockPage:
+    """Staff bound to stores see only their stores' stock."""
+    rows, next_cursor = stock_service.levels(
+        db=db, actor=actor, sku=sku, location=location, cursor=cursor, limit=limit
+    )
+    return StockPage(
+        items=[
+            StockRead(
+                sku=r.sku,
+                variant_id=str(r.variant_id),
+                location=r.location,
+                on_hand=r.on_hand,
+                reserved=r.reserved,
+                available=r.available,
+                updated_at=r.updated_at,
+            )
+            for r in rows
+        ],
+        next_cursor=next_cursor,
+    )
+
+
+@router.post(
+    "/stock/receipts",
+    response_model=MovementList,
+    status_code=status.HTTP_201_CREATED,
+    summary="Receive goods into a location",
+)
+def receive_stock(
+    body: StockReceiveCreate,
+    actor: Annotated[Actor, Depends(require(Permission.STOCK_RECEIVE))],
+    db: DbDep,
+) -> MovementList:
+    """One `receive` movement per line; 422 lists every unknown SKU or bad quantity."""
+    return _movements(
+        stock_service.receive(
+            db=db,
+            actor=actor,
+            location=body.location,
+            lines=_lines(body),
+            reason=body.reason,
+            reference=body.reference,
+        )
+    )
+
+
+@router.post(
+    "/stock/adjustments",
+    response_model=MovementList,
+    status_code=status.HTTP_201_CREATED,
+    summary="Adjust on-hand (audited)",
+)
+def adjust_stock(
+    body: StockAdjustmentCreate,
+    actor: CurrentActor,
+    db: DbDep,
+    override: OverrideHeader = None,
+) -> MovementList:
+    """Needs stock.adjust, or a manager override token in X-Manager-Override."""
+    return _movements(
+        stock_service.adjust(
+            db=db,
+            actor=actor,
+            location=body.location,
+            lines=_lines(body),
+            reason=body.reason,
+            override_token=override,
+        )
+    )

@@ -1,0 +1,107 @@
+"""Resolving what a request names (location codes, SKUs, barcodes) inside a unit of work.
+
+Each resolver collects every problem before raising, so a client learns all bad lines at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from omnitill.adapters.db.database import UnitOfWork
+from omnitill.adapters.db.models import Location, Product, Variant
+from omnitill.adapters.db.repositories import catalog as catalog_repo
+from omnitill.domain.errors import FieldError, ValidationFailed
+
+
+def location_by_code(uow: UnitOfWork, code: str, *, field: str = "location") -> Location:
+    """The location with `code`, or 422 `location.not_found` naming `field`."""
+    loc = uow.session.scalars(select(Location).where(Location.code == code)).one_or_none()
+    if loc is None:
+        raise ValidationFailed(
+            "location.not_found",
+            f"no location with code {code!r}",
+            {"location": code},
+            errors=[FieldError(field, "location.not_found", f"unknown location {code!r}")],
+        )
+    return loc
+
+
+@dataclass(frozen=True, slots=True)
+class LineRef:
+    """How a request line names its variant: by SKU or by scanned barcode."""
+
+    sku: str | None
+    barcode: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedVariant:
+    variant: Variant
+    product_status: str
+
+    @property
+    def sellable(self) -> bool:
+        return self.variant.status == "active" and self.product_status == "active"
+
+
+def resolve_lines(
+    uow: UnitOfWork, refs: Sequence[LineRef], *, prefix: str = "lines"
+) -> list[ResolvedVariant]:
+    """The variant each line names, in order; 422 listing every line that names none."""
+    errors: list[FieldError] = []
+    for i, ref in enumerate(refs):
+        if (ref.sku is None) == (ref.barcode is None):
+            errors.append(
+                FieldError(
+                    f"{prefix}.{i}",
+                    "sale.line_needs_sku_or_barcode",
+                    "give exactly one of sku or barcode",
+                )
+            )
+    if errors:
+        raise ValidationFailed("sale.invalid_lines", "some lines are invalid", errors=errors)
+    by_sku, by_barcode = catalog_repo.find_many(
+        uow.session,
+        skus=[r.sku for r in refs if r.sku is not None],
+        barcodes=[r.barcode for r in refs if r.barcode is not None],
+    )
+    found: list[Variant | None] = [
+        by_sku.get(r.sku) if r.sku is not None else by_barcode.get(r.barcode or "") for r in refs
+    ]
+    for i, (ref, variant) in enumerate(zip(refs, found, strict=True)):
+        if variant is None:
+            if ref.sku is not None:
+                errors.append(
+                    FieldError(
+                        f"{prefix}.{i}.sku",
+                        "catalog.unknown_sku",
+                        f"no variant with SKU {ref.sku!r}",
+                    )
+                )
+            else:
+                errors.append(
+                    FieldError(
+                        f"{prefix}.{i}.barcode",
+                        "catalog.unknown_barcode",
+                        f"no variant with barcode {ref.barcode!r}",
+                    )
+                )
+    if errors:
+        raise ValidationFailed(
+            errors[0].code,
+            "some lines name no known variant",
+            errors=errors,
+            details={"unknown": [e.field for e in errors]},
+        )
+    variants = [v for v in found if v is not None]
+    product_ids: set[uuid.UUID] = {v.product_id for v in variants}
+    statuses = dict(
+        uow.session.execute(
+            select(Product.id, Product.status).where(Product.id.in_(product_ids))
+        ).all()
+    )
+    return [ResolvedVariant(v, statuses[v.product_id]) for v in variants]

@@ -1,0 +1,694 @@
+"""The register sale: priced, paid, stocked, numbered, audited and announced in one transaction.
+
+A sale reaches the server complete (the cashier has already taken the money), so it must be
+recorded whenever the request is valid: stock that goes negative is flagged as an exception to
+resolve, never a refusal. The sale's UUID, born on the register, is its idempotency key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from omnitill.adapters.db.database import Database, UnitOfWork
+from omnitill.adapters.db.models import (
+    Customer,
+    Location,
+    Register,
+    Sale,
+    SaleLine,
+    SalePayment,
+    StockException,
+    StockMovement,
+    User,
+)
+from omnitill.adapters.db.repositories import stock as stock_repo
+from omnitill.adapters.db.types import utcnow
+from omnitill.domain.auth.actor import Actor
+from omnitill.domain.auth.permissions import Permission
+from omnitill.domain.errors import (
+    FieldError,
+    NotFound,
+    ValidationFailed,
+)
+from omnitill.domain.ids import uuid7
+from omnitill.domain.sales.receipts import format_receipt_number
+from omnitill.domain.sales.totals import (
+    PricedSale,
+    SaleLineInput,
+    Settlement,
+    TaxRule,
+    Tender,
+    price_sale,
+    settle_cash,
+)
+from omnitill.services import audit, events
+from omnitill.services.auth import Authorisation, authorise
+from omnitill.services.pagination import clamp_limit, decode_cursor, encode_cursor
+from omnitill.services.references import LineRef, ResolvedVariant, resolve_lines
+
+
+@dataclass(frozen=True, slots=True)
+class SaleLineRequest:
+    sku: str | None
+    barcode: str | None
+    quantity: int
+    unit_price: int | None = None  # a price override; needs sales.price_override
+    price_override_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SaleRequest:
+    location: str
+    register: str
+    lines: tuple[SaleLineRequest, ...]
+    payments: tuple[Tender, ...]
+    id: uuid.UUID | None = None
+    customer: uuid.UUID | None = None
+    coupons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SaleLineView:
+    line_no: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price: int
+    list_price: int
+    subtotal: int
+    discount_total: int
+    tax_total: int
+    total: int
+    price_override_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SalePaymentView:
+    method: str
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class SaleView:
+    id: uuid.UUID
+    receipt_number: str
+    status: str
+    location: str
+    register: str
+    cashier: str
+    customer_id: uuid.UUID | None
+    currency: str
+    subtotal: int
+    discount_total: int
+    tax_total: int
+    total: int
+    tendered: int
+    change_due: int
+    tax_rate: Decimal
+    tax_inclusive: bool
+    business_date: date
+    completed_at: datetime
+    lines: tuple[SaleLineView, ...]
+    payments: tuple[SalePaymentView, ...]
+    stock_exceptions: tuple[str, ...] = field(default=())
+    replayed: bool = False
+
+
+def complete_sale(
+    *,
+    db: Database,
+    actor: Actor,
+    request: SaleRequest,
+    request_hash: str,
+    override_token: str | None = None,
+) -> SaleView:
+    """Record a completed register sale, or replay it if this id was recorded before."""
+    actor.require(Permission.SALES_CREATE)
+    sale_id = request.id or uuid7()
+    replay = _replay_if_recorded(db=db, actor=actor, sale_id=sale_id, request_hash=request_hash)
+    if replay is not None:
+        return replay
+    try:
+        with db.uow() as uow:
+            view = _record(
+                uow,
+                actor=actor,
+                request=request,
+                sale_id=sale_id,
+                request_hash=request_hash,
+                override_token=override_token,
+            )
+            uow.commit()
+            return view
+    except IntegrityError:
+        # The same sale id was committed concurrently: answer as its replay.
+        replay = _replay_if_recorded(db=db, actor=actor, sale_id=sale_id, request_hash=request_hash)
+        if replay is None:
+            raise
+        return replay
+
+
+def _replay_if_recorded(
+    *, db: Database, actor: Actor, sale_id: uuid.UUID, request_hash: str
+) -> SaleView | None:
+    with db.uow(write=False) as uow:
+        sale = uow.session.get(Sale, sale_id)
+        if sale is None:
+            return None
+        if sale.request_hash != request_hash:
+            raise ValidationFailed(
+                "idempotency.key_reused",
+                "a different sale was already recorded with this id",
+                {"id": str(sale_id)},
+                errors=[FieldError("id", "idempotency.key_reused", "id already used")],
+            )
+        actor.require_location(sale.location_id, str(sale.location_id))
+        view = _load_view(uow, sale)
+    return _with_replayed(view)
+
+
+def _with_replayed(view: SaleView) -> SaleView:
+    return replace(view, replayed=True)
+
+
+def _register_and_location(uow: UnitOfWork, request: SaleRequest) -> tuple[Register, Location]:
+    row = uow.session.execute(
+        select(Register, Location)
+        .join(Location, Location.id == Register.location_id)
+        .where(Register.code == request.register)
+    ).one_or_none()
+    if row is None:
+        raise ValidationFailed(
+            "register.not_found",
+            f"no register with code {request.register!r}",
+            {"register": request.register},
+            errors=[FieldError("register", "register.not_found", "unknown register")],
+        )
+    register, location = row
+    if location.code != request.location:
+        raise ValidationFailed(
+            "register.wrong_location",
+            f"register {register.code} belongs to {location.code}, not {request.location}",
+            {
+                "register": register.code,
+                "location": request.location,
+                "register_location": location.code,
+            },
+            errors=[
+                FieldError("register", "register.wrong_location", f"belongs to {location.code}")
+            ],
+        )
+    if not register.active:
+        raise ValidationFailed(
+            "register.inactive",
+            f"register {register.code} is not active",
+            errors=[FieldError("register", "register.inactive", "not active")],
+        )
+    if not location.sells_in_store or not location.active:
+        raise ValidationFailed(
+            "location.not_selling",
+            f"{location.code} does not sell in store",
+            errors=[FieldError("location", "location.not_selling", "not a selling store")],
+        )
+    return register, location
+
+
+def _check_lines(
+    resolved: list[ResolvedVariant], request: SaleRequest, currency: str
+) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for i, (ref, line) in enumerate(zip(resolved, request.lines, strict=True)):
+        if not ref.sellable:
+            errors.append(
+                FieldError(
+                    f"lines.{i}", "catalog.variant_inactive", f"{ref.variant.sku} is not for sale"
+                )
+            )
+        if ref.variant.currency != currency:
+            errors.append(
+                FieldError(
+                    f"lines.{i}",
+                    "sale.currency_mismatch",
+                    f"{ref.variant.sku} is priced in {ref.variant.currency}",
+                )
+            )
+        if line.unit_price is not None and not (line.price_override_reason or "").strip():
+            errors.append(
+                FieldError(
+                    f"lines.{i}.price_override_reason",
+                    "sale.override_reason_required",
+                    "a price override needs a reason",
+                )
+            )
+    return errors
+
+
+def _record(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    request: SaleRequest,
+    sale_id: uuid.UUID,
+    request_hash: str,
+    override_token: str | None,
+) -> SaleView:
+    register, location = _register_and_location(uow, request)
+    actor.require_location(location.id, location.code)
+    customer_id = request.customer
+    if customer_id is not None and uow.session.get(Customer, customer_id) is None:
+        raise ValidationFailed(
+            "customer.not_found",
+            "no such customer",
+            errors=[FieldError("customer", "customer.not_found", str(customer_id))],
+        )
+    if request.coupons:
+        raise ValidationFailed(
+            "promotion.unknown_coupon",
+            "no coupon with these codes exists",
+            {"coupons": list(request.coupons)},
+            errors=[
+                FieldError(f"coupons.{i}", "promotion.unknown_coupon", code)
+                for i, code in enumerate(request.coupons)
+            ],
+        )
+    if not request.lines:
+        raise ValidationFailed(
+            "sale.no_lines",
+            "a sale needs at least one line",
+            errors=[FieldError("lines", "sale.no_lines", "required")],
+        )
+    resolved = resolve_lines(uow, [LineRef(x.sku, x.barcode) for x in request.lines])
+    errors = _check_lines(resolved, request, location.currency)
+    if errors:
+        raise ValidationFailed(errors[0].code, "some sale lines cannot be sold", errors=errors)
+
+    priced = price_sale(
+        currency=location.currency,
+        lines=[
+            SaleLineInput(
+                variant_id=str(ref.variant.id),
+                sku=ref.variant.sku,
+                name=ref.variant.name,
+                quantity=line.quantity,
+                unit_price=ref.variant.price_minor if line.unit_price is None else line.unit_price,
+                list_price=ref.variant.price_minor,
+            )
+            for ref, line in zip(resolved, request.lines, strict=True)
+        ],
+        tax=TaxRule(rate=location.tax_rate, inclusive=location.prices_include_tax),
+    )
+    settlement = settle_cash(total=priced.total, tenders=request.payments)
+    overrides = [
+        line
+        for line, p in zip(request.lines, priced.lines, strict=True)
+        if line.unit_price is not None and line.unit_price != p.list_price
+    ]
+    authorisation = (
+        authorise(
+            uow,
+            actor=actor,
+            permission=Permission.PRICE_OVERRIDE,
+            override_token=override_token,
+            used_for=f"sale:{sale_id}",
+        )
+        if overrides
+        else None
+    )
+
+    seq = uow.session.execute(
+        update(Register)
+        .where(Register.id == register.id)
+        .values(receipt_seq=Register.receipt_seq + 1)
+        .returning(Register.receipt_seq)
+    ).scalar_one()
+    receipt_number = format_receipt_number(register.code, int(seq))
+    now = utcnow()
+    sale = Sale(
+        id=sale_id,
+        receipt_number=receipt_number,
+        register_id=register.id,
+        location_id=location.id,
+        cashier_id=actor.user_id,
+        customer_id=customer_id,
+        status="completed",
+        currency=priced.currency,
+        subtotal_minor=priced.subtotal,
+        discount_total_minor=priced.discount_total,
+        tax_total_minor=priced.tax_total,
+        total_minor=priced.total,
+        tendered_minor=settlement.tendered,
+        change_due_minor=settlement.change_due,
+        tax_rate=priced.tax_rate,
+        tax_inclusive=priced.tax_inclusive,
+        request_hash=request_hash,
+        business_date=now.astimezone(ZoneInfo(location.timezone)).date(),
+        completed_at=now,
+    )
+    uow.session.add(sale)
+    uow.session.flush()
+    reasons = [line.price_override_reason for line in request.lines]
+    uow.session.add_all(_line_rows(sale_id, priced, resolved, reasons))
+    uow.session.add_all(
+        SalePayment(
+            id=uuid7(),
+            sale_id=sale_id,
+            seq=i + 1,
+            method=t.method,
+            amount_minor=t.amount,
+            currency=priced.currency,
+            created_at=now,
+        )
+        for i, t in enumerate(settlement.tenders)
+    )
+    negative = _take_stock(
+        uow, actor=actor, sale_id=sale_id, location=location, resolved=resolved, priced=priced
+    )
+    view = _view(
+        sale, location.code, register.code, actor.username, priced, settlement, reasons, negative
+    )
+    _audit_and_announce(uow, actor=actor, view=view, authorisation=authorisation)
+    return view
+
+
+def _line_rows(
+    sale_id: uuid.UUID,
+    priced: PricedSale,
+    resolved: list[ResolvedVariant],
+    reasons: list[str | None],
+) -> list[SaleLine]:
+    return [
+        SaleLine(
+            id=uuid7(),
+            sale_id=sale_id,
+            line_no=i + 1,
+            variant_id=ref.variant.id,
+            sku=p.sku,
+            name=p.name,
+            quantity=p.quantity,
+            unit_price_minor=p.unit_price,
+            list_price_minor=p.list_price,
+            subtotal_minor=p.subtotal,
+            discount_total_minor=p.discount_total,
+            tax_total_minor=p.tax_total,
+            total_minor=p.total,
+            price_override_reason=reason if p.unit_price != p.list_price else None,
+        )
+        for i, (p, ref, reason) in enumerate(zip(priced.lines, resolved, reasons, strict=True))
+    ]
+
+
+def _take_stock(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    sale_id: uuid.UUID,
+    location: Location,
+    resolved: list[ResolvedVariant],
+    priced: PricedSale,
+) -> list[str]:
+    """Decrement on-hand per variant in id order; flag any level the sale drove negative."""
+    wanted: dict[uuid.UUID, int] = {}
+    skus: dict[uuid.UUID, str] = {}
+    for ref, line in zip(resolved, priced.lines, strict=True):
+        wanted[ref.variant.id] = wanted.get(ref.variant.id, 0) + line.quantity
+        skus[ref.variant.id] = ref.variant.sku
+    negative: list[str] = []
+    for variant_id in sorted(wanted):
+        qty = wanted[variant_id]
+        level = stock_repo.add_on_hand(
+            uow.session, variant_id=variant_id, location_id=location.id, quantity=-qty
+        )
+        uow.session.add(
+            StockMovement(
+                id=uuid7(),
+                variant_id=variant_id,
+                location_id=location.id,
+                quantity=-qty,
+                kind="sale",
+                reason="register sale",
+                reference_type="sale",
+                reference_id=str(sale_id),
+                actor_id=actor.user_id,
+            )
+        )
+        if level < 0:
+            negative.append(skus[variant_id])
+            uow.session.add(
+                StockException(
+                    id=uuid7(),
+                    variant_id=variant_id,
+                    location_id=location.id,
+                    kind="negative_stock",
+                    on_hand_after=level,
+                    reference_type="sale",
+                    reference_id=str(sale_id),
+                )
+            )
+    return negative
+
+
+def _audit_and_announce(
+    uow: UnitOfWork, *, actor: Actor, view: SaleView, authorisation: Authorisation | None
+) -> None:
+    details: dict[str, object] = {
+        "receipt_number": view.receipt_number,
+        "total": view.total,
+        "currency": view.currency,
+        "lines": len(view.lines),
+    }
+    if authorisation is not None:
+        details["price_overrides"] = [
+            {
+                "sku": line.sku,
+                "list_price": line.list_price,
+                "unit_price": line.unit_price,
+                "reason": line.price_override_reason,
+            }
+            for line in view.lines
+            if line.unit_price != line.list_price
+        ]
+        details.update(authorisation.as_details())
+    if view.stock_exceptions:
+        details["negative_stock"] = list(view.stock_exceptions)
+    audit.record(
+        uow,
+        action="sale.completed",
+        actor=actor,
+        subject_type="sale",
+        subject_id=str(view.id),
+        details=details,
+        chain=f"register:{view.register}",
+    )
+    events.emit(
+        uow,
+        topic="sale.completed",
+        aggregate_type="sale",
+        aggregate_id=str(view.id),
+        payload=sale_payload(view),
+    )
+
+
+def sale_payload(view: SaleView) -> dict[str, object]:
+    """The JSON form of a sale used in events (amounts in minor units)."""
+    return {
+        "id": str(view.id),
+        "receipt_number": view.receipt_number,
+        "status": view.status,
+        "location": view.location,
+        "register": view.register,
+        "currency": view.currency,
+        "subtotal": view.subtotal,
+        "discount_total": view.discount_total,
+        "tax_total": view.tax_total,
+        "total": view.total,
+        "change_due": view.change_due,
+        "completed_at": view.completed_at.isoformat(),
+        "lines": [
+            {"sku": x.sku, "quantity": x.quantity, "unit_price": x.unit_price, "total": x.total}
+            for x in view.lines
+        ],
+        "payments": [{"method": p.method, "amount": p.amount} for p in view.payments],
+    }
+
+
+def _view(
+    sale: Sale,
+    location_code: str,
+    register_code: str,
+    cashier: str,
+    priced: PricedSale,
+    settlement: Settlement,
+    reasons: list[str | None],
+    negative: list[str],
+) -> SaleView:
+    return SaleView(
+        id=sale.id,
+        receipt_number=sale.receipt_number,
+        status=sale.status,
+        location=location_code,
+        register=register_code,
+        cashier=cashier,
+        customer_id=sale.customer_id,
+        currency=priced.currency,
+        subtotal=priced.subtotal,
+        discount_total=priced.discount_total,
+        tax_total=priced.tax_total,
+        total=priced.total,
+        tendered=settlement.tendered,
+        change_due=settlement.change_due,
+        tax_rate=priced.tax_rate,
+        tax_inclusive=priced.tax_inclusive,
+        business_date=sale.business_date,
+        completed_at=sale.completed_at,
+        lines=tuple(
+            SaleLineView(
+                line_no=i + 1,
+                sku=p.sku,
+                name=p.name,
+                quantity=p.quantity,
+                unit_price=p.unit_price,
+                list_price=p.list_price,
+                subtotal=p.subtotal,
+                discount_total=p.discount_total,
+                tax_total=p.tax_total,
+                total=p.total,
+                price_override_reason=reason if p.unit_price != p.list_price else None,
+            )
+            for i, (p, reason) in enumerate(zip(priced.lines, reasons, strict=True))
+        ),
+        payments=tuple(
+            SalePaymentView(t.method, t.amount, priced.currency) for t in settlement.tenders
+        ),
+        stock_exceptions=tuple(negative),
+    )
+
+
+def _load_view(uow: UnitOfWork, sale: Sale) -> SaleView:
+    register_code, location_code = uow.session.execute(
+        select(Register.code, Location.code)
+        .join(Location, Location.id == Register.location_id)
+        .where(Register.id == sale.register_id)
+    ).one()
+    cashier = uow.session.scalar(select(User.username).where(User.id == sale.cashier_id))
+    lines = uow.session.scalars(
+        select(SaleLine).where(SaleLine.sale_id == sale.id).order_by(SaleLine.line_no)
+    ).all()
+    payments = uow.session.scalars(
+        select(SalePayment).where(SalePayment.sale_id == sale.id).order_by(SalePayment.seq)
+    ).all()
+    negative = uow.session.scalars(
+        select(StockException.id).where(
+            StockException.reference_type == "sale", StockException.reference_id == str(sale.id)
+        )
+    ).all()
+    return SaleView(
+        id=sale.id,
+        receipt_number=sale.receipt_number,
+        status=sale.status,
+        location=location_code,
+        register=register_code,
+        cashier=cashier or "",
+        customer_id=sale.customer_id,
+        currency=sale.currency,
+        subtotal=sale.subtotal_minor,
+        discount_total=sale.discount_total_minor,
+        tax_total=sale.tax_total_minor,
+        total=sale.total_minor,
+        tendered=sale.tendered_minor,
+        change_due=sale.change_due_minor,
+        tax_rate=sale.tax_rate,
+        tax_inclusive=sale.tax_inclusive,
+        business_date=sale.business_date,
+        completed_at=sale.completed_at,
+        lines=tuple(
+            SaleLineView(
+                line_no=x.line_no,
+                sku=x.sku,
+                name=x.name,
+                quantity=x.quantity,
+                unit_price=x.unit_price_minor,
+                list_price=x.list_price_minor,
+                subtotal=x.subtotal_minor,
+                discount_total=x.discount_total_minor,
+                tax_total=x.tax_total_minor,
+                total=x.total_minor,
+                price_override_reason=x.price_override_reason,
+            )
+            for x in lines
+        ),
+        payments=tuple(SalePaymentView(p.method, p.amount_minor, p.currency) for p in payments),
+        stock_exceptions=tuple(str(n) for n in negative),
+    )
+
+
+def get_sale(*, db: Database, actor: Actor, sale_id: uuid.UUID) -> SaleView:
+    """One sale as charged; 404 `sale.not_found`, 403 outside the actor's stores."""
+    actor.require(Permission.SALES_READ)
+    with db.uow(write=False) as uow:
+        sale = uow.session.get(Sale, sale_id)
+        if sale is None:
+            raise NotFound("sale.not_found", f"no sale {sale_id}", {"id": str(sale_id)})
+        _require_sale_location(uow, actor, sale)
+        return _load_view(uow, sale)
+
+
+def _require_sale_location(uow: UnitOfWork, actor: Actor, sale: Sale) -> None:
+    if not actor.may_access(sale.location_id):
+        code = uow.session.scalar(select(Location.code).where(Location.id == sale.location_id))
+        actor.require_location(sale.location_id, code or "")
+
+
+def list_sales(
+    *,
+    db: Database,
+    actor: Actor,
+    receipt_number: str | None = None,
+    location: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> tuple[list[SaleView], str | None]:
+    """Sales newest first, filtered by receipt number or location, within the actor's stores."""
+    actor.require(Permission.SALES_READ)
+    page = clamp_limit(limit)
+    after = decode_cursor(cursor)
+    with db.uow(write=False) as uow:
+        stmt = select(Sale).order_by(Sale.id.desc()).limit(page + 1)
+        if receipt_number is not None:
+            stmt = stmt.where(Sale.receipt_number == receipt_number)
+        if location is not None:
+            loc_id = uow.session.scalar(select(Location.id).where(Location.code == location))
+            if loc_id is None:
+                raise ValidationFailed(
+                    "location.not_found",
+                    f"no location {location!r}",
+                    errors=[FieldError("location", "location.not_found", location)],
+                )
+            actor.require_location(loc_id, location)
+            stmt = stmt.where(Sale.location_id == loc_id)
+        if actor.location_ids is not None:
+            stmt = stmt.where(Sale.location_id.in_(actor.location_ids))
+        if after is not None:
+            stmt = stmt.where(Sale.id < _cursor_id(after))
+        sales = uow.session.scalars(stmt).all()
+        views = [_load_view(uow, s) for s in sales[:page]]
+    next_cursor = encode_cursor({"id": str(views[-1].id)}) if len(sales) > page else None
+    return views, next_cursor
+
+
+def _cursor_id(after: dict[str, object]) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(after["id"]))
+    except (KeyError, ValueError) as exc:
+        raise ValidationFailed(
+            "pagination.invalid_cursor",
+            "the cursor is not one this API issued",
+            errors=[FieldError("cursor", "pagination.invalid_cursor", "unreadable cursor")],
+        ) from exc
