@@ -5,7 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from omnitill.domain.auth.permissions import ESTATE_WIDE, Permission, Role, permissions_for
+from omnitill.domain.auth.permissions import (
+    BOUND_ONLY,
+    ESTATE_WIDE,
+    Permission,
+    Role,
+    permissions_for,
+)
 from omnitill.domain.errors import PermissionDenied
 
 
@@ -29,8 +35,9 @@ class Actor:
         bound_locations: frozenset[uuid.UUID],
         token_id: uuid.UUID | None = None,
     ) -> Actor:
-        """Estate-wide roles ignore bindings; others see only their bound locations."""
-        scope = None if role in ESTATE_WIDE else bound_locations
+        """Which locations the actor may act on; see ESTATE_WIDE and BOUND_ONLY."""
+        unrestricted = role in ESTATE_WIDE or (not bound_locations and role not in BOUND_ONLY)
+        scope = None if unrestricted else bound_locations
         return cls(user_id, username, role, scope, token_id)
 
     @property

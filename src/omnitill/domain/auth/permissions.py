@@ -87,8 +87,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ANALYST: frozenset(_READ_ALL | {Permission.AUDIT_READ}),
 }
 
-# Roles that see every location whatever their bindings; others see only bound locations.
+# Roles that see every location whatever their bindings.
 ESTATE_WIDE: frozenset[Role] = frozenset({Role.ADMIN, Role.ANALYST})
+# Roles that see nothing until bound to a store: a cashier works at named stores only.
+# Other roles are restricted by their bindings when they have any (a store manager), and see
+# every location when they have none (a regional manager, a central buyer).
+BOUND_ONLY: frozenset[Role] = frozenset({Role.CASHIER})
 
 MIN_PASSWORD_LENGTH = 12
 
