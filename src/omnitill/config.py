@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    db_pool_pre_ping: bool = Field(
+        default=False, description="Test each pooled connection before use (one round trip)."
+    )
     sqlite_busy_timeout_ms: int = 15_000
 
     secret_key: str = Field(

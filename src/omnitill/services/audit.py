@@ -8,11 +8,10 @@ counter), everything else the ``main`` chain, so audited checkout does not conte
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from omnitill.adapters.db.database import Database, UnitOfWork
 from omnitill.adapters.db.models import AuditChain, AuditEntry
@@ -30,14 +29,24 @@ from omnitill.domain.ids import uuid7
 MAIN_CHAIN = "main"
 
 
-def _lock_head(uow: UnitOfWork, chain: str) -> AuditChain:
-    stmt = select(AuditChain).where(AuditChain.chain == chain).with_for_update()
-    head = uow.session.scalars(stmt).one_or_none()
-    if head is None:
-        head = AuditChain(chain=chain, last_seq=0, last_hash=GENESIS_HASH)
-        uow.session.add(head)
-        uow.session.flush()
-    return head
+def _advance_head(uow: UnitOfWork, chain: str) -> tuple[int, str]:
+    """Take the chain's next seq and the previous hash, locking the head until commit."""
+    bump = (
+        update(AuditChain)
+        .where(AuditChain.chain == chain)
+        .values(last_seq=AuditChain.last_seq + 1)
+        .returning(AuditChain.last_seq, AuditChain.last_hash)
+    )
+    row = uow.connection.execute(bump).one_or_none()
+    if row is None:
+        upsert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
+        uow.connection.execute(
+            upsert(AuditChain)
+            .values(chain=chain, last_seq=0, last_hash=GENESIS_HASH)
+            .on_conflict_do_nothing(index_elements=[AuditChain.chain])
+        )
+        row = uow.connection.execute(bump).one()
+    return int(row[0]), str(row[1])
 
 
 def record(
@@ -49,40 +58,47 @@ def record(
     subject_id: str | None,
     details: dict[str, Any] | None = None,
     chain: str = MAIN_CHAIN,
-) -> AuditEntry:
-    """Append one entry to `chain` in the caller's transaction."""
-    head = _lock_head(uow, chain)
-    actor_name = actor.username if isinstance(actor, Actor) else actor
+) -> AuditRecord:
+    """Append one entry to `chain` in the caller's transaction; returns what was hashed."""
+    seq, prev_hash = _advance_head(uow, chain)
+    entry_id = uuid7()
+    at = utcnow()
     rec = AuditRecord(
         chain=chain,
-        seq=head.last_seq + 1,
-        id=str(uuid7()),
-        at=utcnow().isoformat(timespec="microseconds"),
-        actor=actor_name,
+        seq=seq,
+        id=str(entry_id),
+        at=at.isoformat(timespec="microseconds"),
+        actor=actor.username if isinstance(actor, Actor) else actor,
         action=action,
         subject_type=subject_type,
         subject_id=subject_id,
         details=dict(details or {}),
-        prev_hash=head.last_hash,
+        prev_hash=prev_hash,
     )
     digest = entry_hash(rec)
-    entry = AuditEntry(
-        id=uuid.UUID(rec.id),
-        chain=chain,
-        seq=rec.seq,
-        at=datetime.fromisoformat(rec.at),
-        actor=rec.actor,
-        action=rec.action,
-        subject_type=rec.subject_type,
-        subject_id=rec.subject_id,
-        details=rec.details,
-        prev_hash=rec.prev_hash,
-        hash=digest,
+    uow.connection.execute(
+        insert_entry,
+        {
+            "id": entry_id,
+            "chain": chain,
+            "seq": seq,
+            "at": at,
+            "actor": rec.actor,
+            "action": action,
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "details": rec.details,
+            "prev_hash": prev_hash,
+            "hash": digest,
+        },
     )
-    uow.session.add(entry)
-    head.last_seq = rec.seq
-    head.last_hash = digest
-    return entry
+    uow.connection.execute(
+        update(AuditChain).where(AuditChain.chain == chain).values(last_hash=digest)
+    )
+    return rec
+
+
+insert_entry = insert(AuditEntry)
 
 
 def as_record(entry: AuditEntry) -> AuditRecord:

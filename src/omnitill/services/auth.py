@@ -204,36 +204,48 @@ def _count_failure(
         throttle.locked_until = now + window
 
 
+_TOKEN_QUERY = (
+    select(
+        ApiToken.id,
+        ApiToken.revoked_at,
+        ApiToken.expires_at,
+        User.id,
+        User.username,
+        User.role,
+        User.active,
+        UserLocation.location_id,
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .outerjoin(UserLocation, UserLocation.user_id == User.id)
+)
+
+
 def resolve_token(*, db: Database, token: str) -> Actor:
-    """The actor behind a bearer token, or 401 with why it is not valid."""
+    """The actor behind a bearer token, or 401 with why it is not valid.
+
+    Runs on every request, so it is one Core query (token, user and location bindings).
+    """
     now = utcnow()
     with db.uow(write=False) as uow:
-        row = uow.session.execute(
-            select(ApiToken, User)
-            .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == _sha256(token))
-        ).one_or_none()
-        if row is None:
-            raise Unauthenticated("auth.token_invalid", "the bearer token is not valid")
-        tok, user = row
-        if tok.revoked_at is not None:
-            raise Unauthenticated("auth.token_revoked", "the bearer token was revoked")
-        if tok.expires_at <= now:
-            raise Unauthenticated("auth.token_expired", "the bearer token has expired")
-        if not user.active:
-            raise Unauthenticated("auth.user_inactive", "this staff account is disabled")
-        bound = frozenset(
-            uow.session.scalars(
-                select(UserLocation.location_id).where(UserLocation.user_id == user.id)
-            ).all()
-        )
-        return Actor.build(
-            user_id=user.id,
-            username=user.username,
-            role=Role(user.role),
-            bound_locations=bound,
-            token_id=tok.id,
-        )
+        rows = uow.connection.execute(
+            _TOKEN_QUERY.where(ApiToken.token_hash == _sha256(token))
+        ).all()
+    if not rows:
+        raise Unauthenticated("auth.token_invalid", "the bearer token is not valid")
+    token_id, revoked_at, expires_at, user_id, username, role, active, _ = rows[0]
+    if revoked_at is not None:
+        raise Unauthenticated("auth.token_revoked", "the bearer token was revoked")
+    if expires_at <= now:
+        raise Unauthenticated("auth.token_expired", "the bearer token has expired")
+    if not active:
+        raise Unauthenticated("auth.user_inactive", "this staff account is disabled")
+    return Actor.build(
+        user_id=user_id,
+        username=username,
+        role=Role(role),
+        bound_locations=frozenset(row[7] for row in rows if row[7] is not None),
+        token_id=token_id,
+    )
 
 
 def logout(*, db: Database, actor: Actor) -> None:

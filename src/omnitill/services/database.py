@@ -16,6 +16,7 @@ def open_database(settings: Settings) -> Database:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        pre_ping=settings.db_pool_pre_ping,
     )
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert
+
 from omnitill.adapters.db.database import UnitOfWork
 from omnitill.adapters.db.models import OutboxEvent
+from omnitill.adapters.db.types import utcnow
+from omnitill.domain.ids import uuid7
 
 
 def emit(
@@ -17,11 +21,14 @@ def emit(
     payload: dict[str, Any],
 ) -> None:
     """Queue an event (``sale.completed``) to publish once the transaction commits."""
-    uow.session.add(
-        OutboxEvent(
-            topic=topic,
-            aggregate_type=aggregate_type,
-            aggregate_id=aggregate_id,
-            payload=payload,
-        )
+    uow.connection.execute(
+        insert(OutboxEvent),
+        {
+            "id": uuid7(),
+            "topic": topic,
+            "aggregate_type": aggregate_type,
+            "aggregate_id": aggregate_id,
+            "payload": payload,
+            "created_at": utcnow(),
+        },
     )

@@ -5,15 +5,15 @@ Each resolver collects every problem before raising, so a client learns all bad 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from omnitill.adapters.db.database import UnitOfWork
-from omnitill.adapters.db.models import Location, Product, Variant
+from omnitill.adapters.db.models import Location
 from omnitill.adapters.db.repositories import catalog as catalog_repo
+from omnitill.domain.catalog.snapshots import VariantRef
 from omnitill.domain.errors import FieldError, ValidationFailed
 
 
@@ -38,19 +38,9 @@ class LineRef:
     barcode: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class ResolvedVariant:
-    variant: Variant
-    product_status: str
-
-    @property
-    def sellable(self) -> bool:
-        return self.variant.status == "active" and self.product_status == "active"
-
-
 def resolve_lines(
     uow: UnitOfWork, refs: Sequence[LineRef], *, prefix: str = "lines"
-) -> list[ResolvedVariant]:
+) -> list[VariantRef]:
     """The variant each line names, in order; 422 listing every line that names none."""
     errors: list[FieldError] = []
     for i, ref in enumerate(refs):
@@ -64,12 +54,12 @@ def resolve_lines(
             )
     if errors:
         raise ValidationFailed("sale.invalid_lines", "some lines are invalid", errors=errors)
-    by_sku, by_barcode = catalog_repo.find_many(
-        uow.session,
+    by_sku, by_barcode = catalog_repo.variant_refs(
+        uow.connection,
         skus=[r.sku for r in refs if r.sku is not None],
         barcodes=[r.barcode for r in refs if r.barcode is not None],
     )
-    found: list[Variant | None] = [
+    found: list[VariantRef | None] = [
         by_sku.get(r.sku) if r.sku is not None else by_barcode.get(r.barcode or "") for r in refs
     ]
     for i, (ref, variant) in enumerate(zip(refs, found, strict=True)):
@@ -97,11 +87,4 @@ def resolve_lines(
             errors=errors,
             details={"unknown": [e.field for e in errors]},
         )
-    variants = [v for v in found if v is not None]
-    product_ids: set[uuid.UUID] = {v.product_id for v in variants}
-    statuses = dict(
-        uow.session.execute(
-            select(Product.id, Product.status).where(Product.id.in_(product_ids))
-        ).all()
-    )
-    return [ResolvedVariant(v, statuses[v.product_id]) for v in variants]
+    return [v for v in found if v is not None]

@@ -11,9 +11,10 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from omnitill.adapters.db.database import Database, UnitOfWork
@@ -25,13 +26,14 @@ from omnitill.adapters.db.models import (
     SaleLine,
     SalePayment,
     StockException,
-    StockMovement,
     User,
 )
+from omnitill.adapters.db.repositories import sales as sales_repo
 from omnitill.adapters.db.repositories import stock as stock_repo
 from omnitill.adapters.db.types import utcnow
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
+from omnitill.domain.catalog.snapshots import VariantRef
 from omnitill.domain.errors import (
     FieldError,
     NotFound,
@@ -51,7 +53,7 @@ from omnitill.domain.sales.totals import (
 from omnitill.services import audit, events
 from omnitill.services.auth import Authorisation, authorise
 from omnitill.services.pagination import clamp_limit, decode_cursor, encode_cursor
-from omnitill.services.references import LineRef, ResolvedVariant, resolve_lines
+from omnitill.services.references import LineRef, resolve_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,11 +135,15 @@ def complete_sale(
     """Record a completed register sale, or replay it if this id was recorded before."""
     actor.require(Permission.SALES_CREATE)
     sale_id = request.id or uuid7()
-    replay = _replay_if_recorded(db=db, actor=actor, sale_id=sale_id, request_hash=request_hash)
-    if replay is not None:
-        return replay
     try:
         with db.uow() as uow:
+            if sales_repo.recorded_hash(uow.connection, sale_id) is not None:
+                uow.rollback()
+                replay = _replay_if_recorded(
+                    db=db, actor=actor, sale_id=sale_id, request_hash=request_hash
+                )
+                if replay is not None:
+                    return replay
             view = _record(
                 uow,
                 actor=actor,
@@ -179,65 +185,59 @@ def _with_replayed(view: SaleView) -> SaleView:
     return replace(view, replayed=True)
 
 
-def _register_and_location(uow: UnitOfWork, request: SaleRequest) -> tuple[Register, Location]:
-    row = uow.session.execute(
-        select(Register, Location)
-        .join(Location, Location.id == Register.location_id)
-        .where(Register.code == request.register)
-    ).one_or_none()
-    if row is None:
+def _till(uow: UnitOfWork, request: SaleRequest) -> sales_repo.Till:
+    till = sales_repo.till_by_code(uow.connection, request.register)
+    if till is None:
         raise ValidationFailed(
             "register.not_found",
             f"no register with code {request.register!r}",
             {"register": request.register},
             errors=[FieldError("register", "register.not_found", "unknown register")],
         )
-    register, location = row
-    if location.code != request.location:
+    if till.location_code != request.location:
         raise ValidationFailed(
             "register.wrong_location",
-            f"register {register.code} belongs to {location.code}, not {request.location}",
+            f"register {till.register_code} belongs to {till.location_code}, "
+            f"not {request.location}",
             {
-                "register": register.code,
+                "register": till.register_code,
                 "location": request.location,
-                "register_location": location.code,
+                "register_location": till.location_code,
             },
             errors=[
-                FieldError("register", "register.wrong_location", f"belongs to {location.code}")
+                FieldError(
+                    "register", "register.wrong_location", f"belongs to {till.location_code}"
+                )
             ],
         )
-    if not register.active:
+    if not till.register_active:
         raise ValidationFailed(
             "register.inactive",
-            f"register {register.code} is not active",
+            f"register {till.register_code} is not active",
             errors=[FieldError("register", "register.inactive", "not active")],
         )
-    if not location.sells_in_store or not location.active:
+    if not till.sells_in_store or not till.location_active:
         raise ValidationFailed(
             "location.not_selling",
-            f"{location.code} does not sell in store",
+            f"{till.location_code} does not sell in store",
             errors=[FieldError("location", "location.not_selling", "not a selling store")],
         )
-    return register, location
+    return till
 
 
 def _check_lines(
-    resolved: list[ResolvedVariant], request: SaleRequest, currency: str
+    resolved: list[VariantRef], request: SaleRequest, currency: str
 ) -> list[FieldError]:
     errors: list[FieldError] = []
     for i, (ref, line) in enumerate(zip(resolved, request.lines, strict=True)):
         if not ref.sellable:
             errors.append(
-                FieldError(
-                    f"lines.{i}", "catalog.variant_inactive", f"{ref.variant.sku} is not for sale"
-                )
+                FieldError(f"lines.{i}", "catalog.variant_inactive", f"{ref.sku} is not for sale")
             )
-        if ref.variant.currency != currency:
+        if ref.currency != currency:
             errors.append(
                 FieldError(
-                    f"lines.{i}",
-                    "sale.currency_mismatch",
-                    f"{ref.variant.sku} is priced in {ref.variant.currency}",
+                    f"lines.{i}", "sale.currency_mismatch", f"{ref.sku} is priced in {ref.currency}"
                 )
             )
         if line.unit_price is not None and not (line.price_override_reason or "").strip():
@@ -251,23 +251,12 @@ def _check_lines(
     return errors
 
 
-def _record(
-    uow: UnitOfWork,
-    *,
-    actor: Actor,
-    request: SaleRequest,
-    sale_id: uuid.UUID,
-    request_hash: str,
-    override_token: str | None,
-) -> SaleView:
-    register, location = _register_and_location(uow, request)
-    actor.require_location(location.id, location.code)
-    customer_id = request.customer
-    if customer_id is not None and uow.session.get(Customer, customer_id) is None:
+def _check_request(uow: UnitOfWork, request: SaleRequest) -> None:
+    if request.customer is not None and uow.session.get(Customer, request.customer) is None:
         raise ValidationFailed(
             "customer.not_found",
             "no such customer",
-            errors=[FieldError("customer", "customer.not_found", str(customer_id))],
+            errors=[FieldError("customer", "customer.not_found", str(request.customer))],
         )
     if request.coupons:
         raise ValidationFailed(
@@ -285,32 +274,45 @@ def _record(
             "a sale needs at least one line",
             errors=[FieldError("lines", "sale.no_lines", "required")],
         )
+
+
+def _record(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    request: SaleRequest,
+    sale_id: uuid.UUID,
+    request_hash: str,
+    override_token: str | None,
+) -> SaleView:
+    till = _till(uow, request)
+    actor.require_location(till.location_id, till.location_code)
+    _check_request(uow, request)
     resolved = resolve_lines(uow, [LineRef(x.sku, x.barcode) for x in request.lines])
-    errors = _check_lines(resolved, request, location.currency)
+    errors = _check_lines(resolved, request, till.currency)
     if errors:
         raise ValidationFailed(errors[0].code, "some sale lines cannot be sold", errors=errors)
 
     priced = price_sale(
-        currency=location.currency,
+        currency=till.currency,
         lines=[
             SaleLineInput(
-                variant_id=str(ref.variant.id),
-                sku=ref.variant.sku,
-                name=ref.variant.name,
+                variant_id=str(ref.id),
+                sku=ref.sku,
+                name=ref.name,
                 quantity=line.quantity,
-                unit_price=ref.variant.price_minor if line.unit_price is None else line.unit_price,
-                list_price=ref.variant.price_minor,
+                unit_price=ref.price_minor if line.unit_price is None else line.unit_price,
+                list_price=ref.price_minor,
             )
             for ref, line in zip(resolved, request.lines, strict=True)
         ],
-        tax=TaxRule(rate=location.tax_rate, inclusive=location.prices_include_tax),
+        tax=TaxRule(rate=till.tax_rate, inclusive=till.prices_include_tax),
     )
     settlement = settle_cash(total=priced.total, tenders=request.payments)
-    overrides = [
-        line
+    overridden = any(
+        line.unit_price is not None and line.unit_price != p.list_price
         for line, p in zip(request.lines, priced.lines, strict=True)
-        if line.unit_price is not None and line.unit_price != p.list_price
-    ]
+    )
     authorisation = (
         authorise(
             uow,
@@ -319,140 +321,111 @@ def _record(
             override_token=override_token,
             used_for=f"sale:{sale_id}",
         )
-        if overrides
+        if overridden
         else None
     )
 
-    seq = uow.session.execute(
-        update(Register)
-        .where(Register.id == register.id)
-        .values(receipt_seq=Register.receipt_seq + 1)
-        .returning(Register.receipt_seq)
-    ).scalar_one()
-    receipt_number = format_receipt_number(register.code, int(seq))
+    conn = uow.connection
+    seq = sales_repo.next_receipt_seq(conn, till.register_id)
     now = utcnow()
-    sale = Sale(
-        id=sale_id,
-        receipt_number=receipt_number,
-        register_id=register.id,
-        location_id=location.id,
-        cashier_id=actor.user_id,
-        customer_id=customer_id,
-        status="completed",
-        currency=priced.currency,
-        subtotal_minor=priced.subtotal,
-        discount_total_minor=priced.discount_total,
-        tax_total_minor=priced.tax_total,
-        total_minor=priced.total,
-        tendered_minor=settlement.tendered,
-        change_due_minor=settlement.change_due,
-        tax_rate=priced.tax_rate,
-        tax_inclusive=priced.tax_inclusive,
-        request_hash=request_hash,
-        business_date=now.astimezone(ZoneInfo(location.timezone)).date(),
-        completed_at=now,
-    )
-    uow.session.add(sale)
-    uow.session.flush()
     reasons = [line.price_override_reason for line in request.lines]
-    uow.session.add_all(_line_rows(sale_id, priced, resolved, reasons))
-    uow.session.add_all(
-        SalePayment(
-            id=uuid7(),
-            sale_id=sale_id,
-            seq=i + 1,
-            method=t.method,
-            amount_minor=t.amount,
-            currency=priced.currency,
-            created_at=now,
-        )
-        for i, t in enumerate(settlement.tenders)
-    )
-    negative = _take_stock(
-        uow, actor=actor, sale_id=sale_id, location=location, resolved=resolved, priced=priced
-    )
+    deltas: dict[uuid.UUID, int] = {}
+    for ref, p in zip(resolved, priced.lines, strict=True):
+        deltas[ref.id] = deltas.get(ref.id, 0) - p.quantity
+    levels = stock_repo.add_on_hand_many(conn, location_id=till.location_id, deltas=deltas)
+    negative = sorted(vid for vid, level in levels.items() if level < 0)
+    skus = {ref.id: ref.sku for ref in resolved}
+    sale_row = {
+        "id": sale_id,
+        "receipt_number": format_receipt_number(till.register_code, seq),
+        "register_id": till.register_id,
+        "location_id": till.location_id,
+        "cashier_id": actor.user_id,
+        "customer_id": request.customer,
+        "status": "completed",
+        "currency": priced.currency,
+        "subtotal_minor": priced.subtotal,
+        "discount_total_minor": priced.discount_total,
+        "tax_total_minor": priced.tax_total,
+        "total_minor": priced.total,
+        "tendered_minor": settlement.tendered,
+        "change_due_minor": settlement.change_due,
+        "tax_rate": priced.tax_rate,
+        "tax_inclusive": priced.tax_inclusive,
+        "request_hash": request_hash,
+        "business_date": now.astimezone(ZoneInfo(till.timezone)).date(),
+        "completed_at": now,
+    }
     view = _view(
-        sale, location.code, register.code, actor.username, priced, settlement, reasons, negative
+        sale_row, till, actor.username, priced, settlement, reasons, [skus[v] for v in negative]
+    )
+    sales_repo.insert_sale(
+        conn,
+        sale=sale_row,
+        lines=[
+            {
+                "id": uuid7(),
+                "sale_id": sale_id,
+                "line_no": x.line_no,
+                "variant_id": ref.id,
+                "sku": x.sku,
+                "name": x.name,
+                "quantity": x.quantity,
+                "unit_price_minor": x.unit_price,
+                "list_price_minor": x.list_price,
+                "subtotal_minor": x.subtotal,
+                "discount_total_minor": x.discount_total,
+                "tax_total_minor": x.tax_total,
+                "total_minor": x.total,
+                "price_override_reason": x.price_override_reason,
+            }
+            for x, ref in zip(view.lines, resolved, strict=True)
+        ],
+        payments=[
+            {
+                "id": uuid7(),
+                "sale_id": sale_id,
+                "seq": i + 1,
+                "method": t.method,
+                "amount_minor": t.amount,
+                "currency": priced.currency,
+                "created_at": now,
+            }
+            for i, t in enumerate(settlement.tenders)
+        ],
+        movements=[
+            {
+                "id": uuid7(),
+                "variant_id": vid,
+                "location_id": till.location_id,
+                "bucket": "on_hand",
+                "quantity": qty,
+                "kind": "sale",
+                "reason": "register sale",
+                "reference_type": "sale",
+                "reference_id": str(sale_id),
+                "actor_id": actor.user_id,
+                "created_at": now,
+            }
+            for vid, qty in sorted(deltas.items())
+        ],
+        exceptions=[
+            {
+                "id": uuid7(),
+                "variant_id": vid,
+                "location_id": till.location_id,
+                "kind": "negative_stock",
+                "on_hand_after": levels[vid],
+                "reference_type": "sale",
+                "reference_id": str(sale_id),
+                "created_at": now,
+                "resolved_at": None,
+            }
+            for vid in negative
+        ],
     )
     _audit_and_announce(uow, actor=actor, view=view, authorisation=authorisation)
     return view
-
-
-def _line_rows(
-    sale_id: uuid.UUID,
-    priced: PricedSale,
-    resolved: list[ResolvedVariant],
-    reasons: list[str | None],
-) -> list[SaleLine]:
-    return [
-        SaleLine(
-            id=uuid7(),
-            sale_id=sale_id,
-            line_no=i + 1,
-            variant_id=ref.variant.id,
-            sku=p.sku,
-            name=p.name,
-            quantity=p.quantity,
-            unit_price_minor=p.unit_price,
-            list_price_minor=p.list_price,
-            subtotal_minor=p.subtotal,
-            discount_total_minor=p.discount_total,
-            tax_total_minor=p.tax_total,
-            total_minor=p.total,
-            price_override_reason=reason if p.unit_price != p.list_price else None,
-        )
-        for i, (p, ref, reason) in enumerate(zip(priced.lines, resolved, reasons, strict=True))
-    ]
-
-
-def _take_stock(
-    uow: UnitOfWork,
-    *,
-    actor: Actor,
-    sale_id: uuid.UUID,
-    location: Location,
-    resolved: list[ResolvedVariant],
-    priced: PricedSale,
-) -> list[str]:
-    """Decrement on-hand per variant in id order; flag any level the sale drove negative."""
-    wanted: dict[uuid.UUID, int] = {}
-    skus: dict[uuid.UUID, str] = {}
-    for ref, line in zip(resolved, priced.lines, strict=True):
-        wanted[ref.variant.id] = wanted.get(ref.variant.id, 0) + line.quantity
-        skus[ref.variant.id] = ref.variant.sku
-    negative: list[str] = []
-    for variant_id in sorted(wanted):
-        qty = wanted[variant_id]
-        level = stock_repo.add_on_hand(
-            uow.session, variant_id=variant_id, location_id=location.id, quantity=-qty
-        )
-        uow.session.add(
-            StockMovement(
-                id=uuid7(),
-                variant_id=variant_id,
-                location_id=location.id,
-                quantity=-qty,
-                kind="sale",
-                reason="register sale",
-                reference_type="sale",
-                reference_id=str(sale_id),
-                actor_id=actor.user_id,
-            )
-        )
-        if level < 0:
-            negative.append(skus[variant_id])
-            uow.session.add(
-                StockException(
-                    id=uuid7(),
-                    variant_id=variant_id,
-                    location_id=location.id,
-                    kind="negative_stock",
-                    on_hand_after=level,
-                    reference_type="sale",
-                    reference_id=str(sale_id),
-                )
-            )
-    return negative
 
 
 def _audit_and_announce(
@@ -520,9 +493,8 @@ def sale_payload(view: SaleView) -> dict[str, object]:
 
 
 def _view(
-    sale: Sale,
-    location_code: str,
-    register_code: str,
+    sale: dict[str, Any],
+    till: sales_repo.Till,
     cashier: str,
     priced: PricedSale,
     settlement: Settlement,
@@ -530,13 +502,13 @@ def _view(
     negative: list[str],
 ) -> SaleView:
     return SaleView(
-        id=sale.id,
-        receipt_number=sale.receipt_number,
-        status=sale.status,
-        location=location_code,
-        register=register_code,
+        id=sale["id"],
+        receipt_number=sale["receipt_number"],
+        status=sale["status"],
+        location=till.location_code,
+        register=till.register_code,
         cashier=cashier,
-        customer_id=sale.customer_id,
+        customer_id=sale["customer_id"],
         currency=priced.currency,
         subtotal=priced.subtotal,
         discount_total=priced.discount_total,
@@ -546,8 +518,8 @@ def _view(
         change_due=settlement.change_due,
         tax_rate=priced.tax_rate,
         tax_inclusive=priced.tax_inclusive,
-        business_date=sale.business_date,
-        completed_at=sale.completed_at,
+        business_date=sale["business_date"],
+        completed_at=sale["completed_at"],
         lines=tuple(
             SaleLineView(
                 line_no=i + 1,

@@ -13,12 +13,13 @@ from omnitill.adapters.db.models import Location, StockLevel, StockMovement, Var
 from omnitill.adapters.db.repositories import stock as stock_repo
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
+from omnitill.domain.catalog.snapshots import VariantRef
 from omnitill.domain.errors import FieldError, ValidationFailed
 from omnitill.domain.ids import uuid7
 from omnitill.services import audit
 from omnitill.services.auth import authorise
 from omnitill.services.pagination import clamp_limit, decode_cursor, encode_cursor
-from omnitill.services.references import LineRef, ResolvedVariant, location_by_code, resolve_lines
+from omnitill.services.references import LineRef, location_by_code, resolve_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,14 +210,14 @@ def _book(
     reason: str,
     reference: str | None,
     lines: list[StockLineInput],
-    resolved: list[ResolvedVariant],
+    resolved: list[VariantRef],
 ) -> list[MovementResult]:
     """Apply the lines in (variant id) order so concurrent writers lock rows alike."""
-    order = sorted(range(len(lines)), key=lambda i: resolved[i].variant.id)
+    order = sorted(range(len(lines)), key=lambda i: resolved[i].id)
     results: dict[int, MovementResult] = {}
     shortfalls: list[FieldError] = []
     for i in order:
-        variant, qty = resolved[i].variant, lines[i].quantity
+        variant, qty = resolved[i], lines[i].quantity
         if qty < 0:
             level = stock_repo.take_on_hand_if_available(
                 uow.session, variant_id=variant.id, location_id=loc.id, quantity=-qty
@@ -231,9 +232,9 @@ def _book(
                 )
                 continue
         else:
-            level = stock_repo.add_on_hand(
-                uow.session, variant_id=variant.id, location_id=loc.id, quantity=qty
-            )
+            level = stock_repo.add_on_hand_many(
+                uow.connection, location_id=loc.id, deltas={variant.id: qty}
+            )[variant.id]
         movement = StockMovement(
             id=uuid7(),
             variant_id=variant.id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session
 
 _engines: dict[str, Engine] = {}
@@ -44,12 +44,28 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
 
 
 def make_engine(
-    url: str, *, pool_size: int = 10, max_overflow: int = 10, busy_timeout_ms: int = 15_000
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    busy_timeout_ms: int = 15_000,
+    pre_ping: bool = False,
 ) -> Engine:
-    """A new engine for `url` with omnitill's connection settings."""
+    """A new engine for `url` with omnitill's connection settings.
+
+    PostgreSQL connections are recycled hourly. `pre_ping` (a round trip on every checkout)
+    is off by default because every request checks out a connection; a connection that died
+    is invalidated on first use, that request fails, and the pool reconnects.
+    """
     if url.startswith("sqlite"):
         return _sqlite_engine(url, busy_timeout_ms)
-    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=pre_ping,
+        pool_recycle=3600,
+    )
 
 
 class UnitOfWork:
@@ -70,6 +86,11 @@ class UnitOfWork:
         self.session = Session(bind=bind, expire_on_commit=False, autoflush=True)
         self.session.begin()
         return self
+
+    @property
+    def connection(self) -> Connection:
+        """The transaction's connection, for Core statements on hot paths."""
+        return self.session.connection()
 
     def commit(self) -> None:
         self.session.commit()
@@ -107,10 +128,15 @@ class Database:
         pool_size: int = 10,
         max_overflow: int = 10,
         busy_timeout_ms: int = 15_000,
+        pre_ping: bool = False,
     ) -> None:
         self.url = url
         self.engine = make_engine(
-            url, pool_size=pool_size, max_overflow=max_overflow, busy_timeout_ms=busy_timeout_ms
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            busy_timeout_ms=busy_timeout_ms,
+            pre_ping=pre_ping,
         )
 
     @property

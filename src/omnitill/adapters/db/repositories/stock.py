@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
-from sqlalchemy import update
+from sqlalchemy import Connection, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -12,25 +13,35 @@ from omnitill.adapters.db.models import StockLevel
 from omnitill.adapters.db.types import utcnow
 
 
-def add_on_hand(
-    session: Session, *, variant_id: uuid.UUID, location_id: uuid.UUID, quantity: int
-) -> int:
-    """Add `quantity` (signed) to on-hand, creating the level if needed; returns the new level.
+def add_on_hand_many(
+    conn: Connection, *, location_id: uuid.UUID, deltas: Mapping[uuid.UUID, int]
+) -> dict[uuid.UUID, int]:
+    """Add signed quantities to on-hand of several variants at one location; new levels.
 
-    A single INSERT ... ON CONFLICT DO UPDATE, so concurrent writers never lose an update and
-    the row lock it takes serialises them (PostgreSQL) within the write lock (SQLite).
+    One multi-row INSERT ... ON CONFLICT DO UPDATE: rows are written in variant id order, so
+    concurrent transactions lock them in the same order and cannot deadlock, and no update
+    is lost (the increment happens in the database, not in Python).
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if not deltas:
+        return {}
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     now = utcnow()
     stmt = insert(StockLevel).values(
-        variant_id=variant_id, location_id=location_id, on_hand=quantity, updated_at=now
+        [
+            {
+                "variant_id": vid,
+                "location_id": location_id,
+                "on_hand": deltas[vid],
+                "updated_at": now,
+            }
+            for vid in sorted(deltas)
+        ]
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=[StockLevel.variant_id, StockLevel.location_id],
-        set_={"on_hand": StockLevel.on_hand + quantity, "updated_at": now},
-    ).returning(StockLevel.on_hand)
-    return int(session.execute(stmt).scalar_one())
+        set_={"on_hand": StockLevel.on_hand + stmt.excluded.on_hand, "updated_at": now},
+    ).returning(StockLevel.variant_id, StockLevel.on_hand)
+    return {row[0]: int(row[1]) for row in conn.execute(stmt)}
 
 
 def take_on_hand_if_available(

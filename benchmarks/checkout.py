@@ -1,0 +1,168 @@
+"""Checkout throughput: register sales per second over real HTTP on PostgreSQL.
+
+Starts `omnitill serve --workers 2` on a scratch PostgreSQL database, lets 16 concurrent
+clients (one per register, as in a store) post 3-line cash sales for 15 s, and prints sales/s
+with p50/p99 latency. Then runs pgbench (TPC-B-like, scale 10, 16 clients) on the same server
+and prints the ratio sales/s : pgbench tps, so the figure travels between machines.
+Afterwards it checks the run left stock and audit consistent and counts the sales stored.
+
+    .venv/bin/python benchmarks/checkout.py [--seconds 15] [--clients 16] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import re
+import subprocess
+import threading
+import time
+from decimal import Decimal
+
+from _common import fresh_database, free_port, libpq_args, start_server, summary_ms
+
+from omnitill.adapters.db.models import Location, Product, Register, Sale, StockLevel, StockMovement, Variant
+from omnitill.domain.catalog.gtin import gtin_check_digit
+from omnitill.domain.ids import uuid7
+from omnitill.services import audit, auth, stock
+from omnitill.services.database import Database, upgrade_schema
+
+PASSWORD = "bench-password-1"
+VARIANTS = 200
+
+
+def seed(url: str, registers: int) -> list[str]:
+    upgrade_schema(url)
+    db = Database(url)
+    with db.uow() as uow:
+        s01 = Location(code="S01", name="Bench Store", kind="store", currency="USD",
+                       tax_rate=Decimal("0.08875"), timezone="America/New_York")
+        uow.session.add(s01)
+        uow.session.flush()
+        for n in range(1, registers + 1):
+            uow.session.add(Register(code=f"S01-R{n}", location_id=s01.id, name=f"Till {n}"))
+        skus = []
+        for n in range(VARIANTS):
+            product = Product(name=f"Bench product {n}")
+            uow.session.add(product)
+            uow.session.flush()
+            data = f"200{n:09d}"
+            variant = Variant(product_id=product.id, sku=f"B-{n:04d}",
+                              barcode=data + str(gtin_check_digit(data)),
+                              name=f"Bench product {n}", price_minor=500 + n * 7, currency="USD",
+                              search_text=f"bench product {n}")
+            uow.session.add(variant)
+            uow.session.flush()
+            uow.session.add(StockLevel(variant_id=variant.id, location_id=s01.id, on_hand=10**6))
+            uow.session.add(StockMovement(variant_id=variant.id, location_id=s01.id,
+                                          quantity=10**6, kind="receive", reason="bench"))
+            skus.append(variant.sku)
+        uow.commit()
+    auth.create_user(db=db, username="bench", password=PASSWORD, role="cashier",
+                     location_codes=["S01"])
+    db.dispose()
+    return skus
+
+
+def run_clients(port: int, token: str, skus: list[str], clients: int, seconds: float):
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+    barrier = threading.Barrier(clients)
+
+    def client(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        mine: list[float] = []
+        i = n
+        barrier.wait()
+        while time.monotonic() < stop_at:
+            lines = [{"sku": skus[(i * 3 + k) % len(skus)], "quantity": 1 + k % 2}
+                     for k in range(3)]
+            body = json.dumps({"id": str(uuid7()), "location": "S01",
+                               "register": f"S01-R{n + 1}", "lines": lines,
+                               "payments": [{"method": "cash", "amount": 100000}]})
+            started = time.perf_counter()
+            conn.request("POST", "/api/v1/sales", body=body, headers=headers)
+            response = conn.getresponse()
+            payload = response.read()
+            elapsed = time.perf_counter() - started
+            if response.status != 201:
+                with lock:
+                    errors.append(f"{response.status} {payload[:200]!r}")
+            else:
+                mine.append(elapsed)
+            i += clients
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors, time.monotonic() - started
+
+
+def pgbench_tps(clients: int, seconds: int) -> float:
+    url = fresh_database("omnitill_pgbench")
+    conn = libpq_args(url)
+    subprocess.run(["pgbench", "-i", "-q", "-s", "10", *conn], check=True,
+                   capture_output=True)
+    out = subprocess.run(["pgbench", "-c", str(clients), "-j", "2", "-T", str(seconds), *conn],
+                         check=True, capture_output=True, text=True).stdout
+    match = re.search(r"tps = ([\d.]+) \((?:without|excluding)", out)
+    if match is None:
+        raise RuntimeError(f"cannot read pgbench output:\n{out}")
+    return float(match.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    url = fresh_database("omnitill_bench")
+    skus = seed(url, args.clients)
+    port = free_port()
+    server = start_server(url, workers=args.workers, port=port)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        conn.request("POST", "/api/v1/auth/token", headers={"Content-Type": "application/json"},
+                     body=json.dumps({"username": "bench", "password": PASSWORD}))
+        token = json.loads(conn.getresponse().read())["access_token"]
+        run_clients(port, token, skus, args.clients, 2)  # warm-up: pools, caches, JIT-less
+        latencies, errors, elapsed = run_clients(port, token, skus, args.clients, args.seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    rate = len(latencies) / elapsed
+    print(f"checkout: {len(latencies)} sales in {elapsed:.1f} s = {rate:.1f} sales/s "
+          f"({args.clients} clients, {args.workers} workers); {summary_ms(latencies)}; "
+          f"errors {len(errors)}")
+    for line in errors[:5]:
+        print("  error:", line)
+
+    db = Database(url)
+    with db.uow(write=False) as uow:
+        from sqlalchemy import func, select
+
+        stored = uow.session.scalar(select(func.count()).select_from(Sale))
+    consistent = not stock.verify(db=db) and not audit.verify(db=db)
+    db.dispose()
+    print(f"consistency: {stored} sales stored, stock and audit verify: "
+          f"{'ok' if consistent else 'BROKEN'}")
+
+    tps = pgbench_tps(args.clients, int(args.seconds))
+    print(f"pgbench (TPC-B-like, scale 10, {args.clients} clients): {tps:.1f} tps")
+    print(f"ratio sales/s : pgbench tps = {rate / tps:.3f} (aim >= 0.05)")
+
+
+if __name__ == "__main__":
+    main()
