@@ -131,3 +131,30 @@ def test_concurrent_adjustments_never_take_stock_below_zero(db, settings):
     with db.uow(write=False) as uow:
         assert uow.session.get(StockLevel, (variant.id, s01.id)).on_hand == 0
     assert stock.verify(db=db) == []
+
+
+def test_the_same_sale_sent_by_sixteen_threads_at_once_is_recorded_once(db, settings):
+    from omnitill.domain.ids import uuid7
+
+    s01 = make_location(db, "S01")
+    make_register(db, s01, "S01-R1")
+    variant = make_variant(db, sku="SCARF", price=4500, stock={s01: 10})
+    actor = cashier(db, settings)
+    request = SaleRequest(
+        id=uuid7(),
+        location="S01",
+        register="S01-R1",
+        lines=(SaleLineRequest(sku="SCARF", barcode=None, quantity=1),),
+        payments=(Tender("cash", 5000),),
+    )
+    answers = []
+
+    def send(_n: int) -> None:
+        answers.append(complete_sale(db=db, actor=actor, request=request, request_hash="same"))
+
+    run_in_threads(send)
+    assert {a.receipt_number for a in answers} == {"S01-R1-000001"}
+    assert sum(not a.replayed for a in answers) == 1
+    with db.uow(write=False) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Sale)) == 1
+        assert uow.session.get(StockLevel, (variant.id, s01.id)).on_hand == 9

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import logging
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from omnitill import __version__
 from omnitill.api import errors
 from omnitill.api import logging as api_logging
 from omnitill.api.idempotency import IdempotencyMiddleware
+from omnitill.api.request_context import RequestContextMiddleware
 from omnitill.api.routes import ROUTERS
 from omnitill.config import Settings, get_settings
 from omnitill.services.database import Database, open_database
-
-log = logging.getLogger("omnitill.access")
 
 DESCRIPTION = """
 The omnitill REST API. Money fields are integers in minor units of the object's `currency`
@@ -64,31 +60,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.include_router(router)
     app.add_middleware(IdempotencyMiddleware)
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
-        token = api_logging.request_id_var.set(request_id)
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        finally:
-            api_logging.request_id_var.reset(token)
-        response.headers["X-Request-ID"] = request_id
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        log.info(
-            "request",
-            extra={
-                "fields": {
-                    "request_id": request_id,
-                    "method": request.method,
-                    "path": request.url.path,
-                    "status": response.status_code,
-                    "ms": round(elapsed_ms, 2),
-                }
-            },
-        )
-        return response
+    app.add_middleware(RequestContextMiddleware)
 
     return app

@@ -35,6 +35,7 @@ from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
 from omnitill.domain.catalog.snapshots import VariantRef
 from omnitill.domain.errors import (
+    Conflict,
     FieldError,
     NotFound,
     ValidationFailed,
@@ -137,29 +138,27 @@ def complete_sale(
     sale_id = request.id or uuid7()
     try:
         with db.uow() as uow:
-            if sales_repo.recorded_hash(uow.connection, sale_id) is not None:
-                uow.rollback()
-                replay = _replay_if_recorded(
-                    db=db, actor=actor, sale_id=sale_id, request_hash=request_hash
-                )
-                if replay is not None:
-                    return replay
-            view = _record(
-                uow,
-                actor=actor,
-                request=request,
-                sale_id=sale_id,
-                request_hash=request_hash,
-                override_token=override_token,
+            till, recorded = sales_repo.till_for_sale(
+                uow.connection, register_code=request.register, sale_id=sale_id
             )
-            uow.commit()
-            return view
+            if recorded is None:
+                view = _record(
+                    uow,
+                    till=till,
+                    actor=actor,
+                    request=request,
+                    sale_id=sale_id,
+                    request_hash=request_hash,
+                    override_token=override_token,
+                )
+                uow.commit()
+                return view
     except IntegrityError:
-        # The same sale id was committed concurrently: answer as its replay.
-        replay = _replay_if_recorded(db=db, actor=actor, sale_id=sale_id, request_hash=request_hash)
-        if replay is None:
-            raise
-        return replay
+        pass  # the same sale id was committed concurrently: answer as its replay
+    replay = _replay_if_recorded(db=db, actor=actor, sale_id=sale_id, request_hash=request_hash)
+    if replay is None:
+        raise Conflict("sale.concurrent_write", "the sale could not be recorded; retry it")
+    return replay
 
 
 def _replay_if_recorded(
@@ -185,8 +184,7 @@ def _with_replayed(view: SaleView) -> SaleView:
     return replace(view, replayed=True)
 
 
-def _till(uow: UnitOfWork, request: SaleRequest) -> sales_repo.Till:
-    till = sales_repo.till_by_code(uow.connection, request.register)
+def _check_till(till: sales_repo.Till | None, request: SaleRequest) -> sales_repo.Till:
     if till is None:
         raise ValidationFailed(
             "register.not_found",
@@ -279,13 +277,14 @@ def _check_request(uow: UnitOfWork, request: SaleRequest) -> None:
 def _record(
     uow: UnitOfWork,
     *,
+    till: sales_repo.Till | None,
     actor: Actor,
     request: SaleRequest,
     sale_id: uuid.UUID,
     request_hash: str,
     override_token: str | None,
 ) -> SaleView:
-    till = _till(uow, request)
+    till = _check_till(till, request)
     actor.require_location(till.location_id, till.location_code)
     _check_request(uow, request)
     resolved = resolve_lines(uow, [LineRef(x.sku, x.barcode) for x in request.lines])

@@ -79,9 +79,8 @@ def create_sale(
     body: SaleCreate,
     actor: CurrentActor,
     db: DbDep,
-    response: Response,
     override: OverrideHeader = None,
-) -> SaleRead:
+) -> Response:
     """Prices, takes cash, decrements stock and numbers the receipt in one transaction.
     Posting the same `id` again replays the first answer (header `Idempotent-Replayed`)."""
     request = sale_service.SaleRequest(
@@ -109,9 +108,14 @@ def create_sale(
         request_hash=_request_hash(body),
         override_token=override,
     )
-    if view.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return to_read(view)
+    # Serialised once here: FastAPI would otherwise dump and re-validate the model it was
+    # handed. `response_model` still documents the body.
+    return Response(
+        content=to_read(view).model_dump_json(),
+        status_code=status.HTTP_201_CREATED,
+        media_type="application/json",
+        headers={"Idempotent-Replayed": "true"} if view.replayed else None,
+    )
 
 
 @router.get("/sales", response_model=SalePage, summary="List or find sales")

@@ -53,9 +53,16 @@ _TILL = select(
 ).join(Location, Location.id == Register.location_id)
 
 
-def till_by_code(conn: Connection, register_code: str) -> Till | None:
-    row = conn.execute(_TILL.where(Register.code == register_code)).one_or_none()
-    return None if row is None else Till(*row)
+def till_for_sale(
+    conn: Connection, *, register_code: str, sale_id: uuid.UUID
+) -> tuple[Till | None, str | None]:
+    """The register's till facts and, in the same round trip, the request hash of a sale
+    already recorded under `sale_id` (None when new). Till is None for an unknown register."""
+    recorded = select(Sale.request_hash).where(Sale.id == sale_id).scalar_subquery()
+    row = conn.execute(_TILL.add_columns(recorded).where(Register.code == register_code)).first()
+    if row is None:
+        return None, recorded_hash(conn, sale_id)
+    return Till(*row[:-1]), row[-1]
 
 
 def recorded_hash(conn: Connection, sale_id: uuid.UUID) -> str | None:
