@@ -106,7 +106,7 @@ def create_user(
     with db.uow() as uow:
         if uow.session.scalar(select(User.id).where(User.username == username)) is not None:
             raise Conflict("auth.username_taken", f"username {username!r} is taken")
-        locations = _locations_by_code(uow, location_codes or [])
+        locations = locations_by_code(uow, location_codes or [])
         user = User(
             username=username,
             display_name=display_name or username,
@@ -133,7 +133,7 @@ def create_user(
         return user
 
 
-def _locations_by_code(uow: UnitOfWork, codes: list[str]) -> list[Location]:
+def locations_by_code(uow: UnitOfWork, codes: list[str]) -> list[Location]:
     if not codes:
         return []
     found = uow.session.scalars(select(Location).where(Location.code.in_(codes))).all()

@@ -2,10 +2,20 @@
 
 from fastapi import APIRouter
 
-from omnitill.api.routes import auth, catalog, customers, health, locations, sales, stock
+from omnitill.api.routes import (
+    auth,
+    catalog,
+    customers,
+    health,
+    locations,
+    sales,
+    stock,
+    users,
+)
 
 ROUTERS: list[APIRouter] = [
     auth.router,
+    users.router,
     catalog.router,
     locations.router,
     customers.router,
