@@ -104,3 +104,21 @@ def test_an_overlong_key_is_refused(client, db, settings):
     r = client.post("/api/v1/stock/receipts", json=BODY, headers=headers)
     assert r.status_code == 422
     assert r.json()["code"] == "idempotency.invalid_key"
+
+
+def test_expired_keys_are_purged_and_the_key_can_be_used_again(client, db, settings):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from omnitill.adapters.db.types import utcnow
+
+    headers = {**setup(db, settings), "Idempotency-Key": "old"}
+    client.post("/api/v1/stock/receipts", json=BODY, headers=headers)
+    with db.uow() as uow:
+        uow.session.execute(update(IdempotencyKey).values(expires_at=utcnow() - timedelta(1)))
+        uow.commit()
+    assert idempotency.purge_expired(db=db) == 1
+    again = client.post("/api/v1/stock/receipts", json=BODY, headers=headers)
+    assert again.status_code == 201
+    assert "Idempotent-Replayed" not in again.headers

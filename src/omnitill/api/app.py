@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +16,7 @@ from omnitill.api.idempotency import IdempotencyMiddleware
 from omnitill.api.request_context import RequestContextMiddleware
 from omnitill.api.routes import ROUTERS
 from omnitill.config import Settings, get_settings
+from omnitill.services import idempotency
 from omnitill.services.database import Database, open_database
 
 DESCRIPTION = """
@@ -34,9 +37,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_db:
-            database.dispose()
+        purger = asyncio.create_task(_purge_idempotency_keys(database))
+        try:
+            yield
+        finally:
+            purger.cancel()
+            if owns_db:
+                database.dispose()
 
     app = FastAPI(
         title="omnitill",
@@ -63,3 +70,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(RequestContextMiddleware)
 
     return app
+
+
+PURGE_EVERY_SECONDS = 3600
+
+
+async def _purge_idempotency_keys(db: Database) -> None:
+    """Hourly, forget idempotency keys past their retention (kept at least 24 hours)."""
+    log = logging.getLogger("omnitill.maintenance")
+    while True:
+        await asyncio.sleep(PURGE_EVERY_SECONDS)
+        try:
+            removed = await asyncio.to_thread(idempotency.purge_expired, db=db)
+            log.info("purged idempotency keys", extra={"fields": {"removed": removed}})
+        except Exception:
+            log.exception("idempotency key purge failed")

@@ -79,7 +79,7 @@ class SaleRead(BaseModel):
     receipt_number: str = Field(description="Gapless per register: S01-R1-000123.")
     status: str
     location: str
-    register: str
+    register: str = Field(description="Register code, e.g. S01-R1.")
     cashier: str
     customer: UUID | None
     currency: str
