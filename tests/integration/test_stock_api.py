@@ -183,3 +183,42 @@ def test_stock_pages_follow_on_with_a_cursor(client, db, settings):
     assert seen == ["P0", "P1", "P2", "P3", "P4"]
     bad = client.get("/api/v1/stock", params={"cursor": "!!"}, headers=headers)
     assert bad.json()["code"] == "pagination.invalid_cursor"
+
+
+def test_the_ledger_shows_every_movement_with_its_actor_and_document(client, db, settings):
+    from tests.factories import make_register
+
+    s01 = make_location(db, "S01")
+    make_register(db, s01, "S01-R1")
+    make_variant(db, sku="BELT", price=3900, stock={s01: 1})
+    inv = token_for(db, settings, "inv", "inventory")
+    client.post(
+        "/api/v1/stock/receipts",
+        headers=inv,
+        json={"location": "S01", "reference": "PO-9", "lines": [{"sku": "BELT", "quantity": 2}]},
+    )
+    cashier = token_for(db, settings, "c1", "cashier", ["S01"])
+    sale = client.post(
+        "/api/v1/sales",
+        headers=cashier,
+        json={
+            "location": "S01",
+            "register": "S01-R1",
+            "lines": [{"sku": "BELT", "quantity": 5}],
+            "payments": [{"method": "cash", "amount": 30000}],
+        },
+    ).json()
+    ledger = client.get("/api/v1/stock/movements", params={"sku": "BELT"}, headers=inv).json()[
+        "items"
+    ]
+    assert [(m["kind"], m["quantity"], m["actor"]) for m in ledger] == [
+        ("sale", -5, "c1"),
+        ("receive", 2, "inv"),
+        ("receive", 1, None),
+    ]
+    assert ledger[0]["reference_id"] == sale["id"]
+    assert ledger[1]["reference_id"] == "PO-9"
+    exceptions = client.get("/api/v1/stock/exceptions", headers=inv).json()["items"]
+    assert [(e["sku"], e["on_hand_after"], e["reference_id"]) for e in exceptions] == [
+        ("BELT", -2, sale["id"])
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
 from typing import Any
 
 from omnitill.domain.errors import FieldError, ValidationFailed
@@ -50,3 +51,11 @@ def _invalid() -> ValidationFailed:
         "the cursor is not one this API issued",
         errors=[FieldError("cursor", "pagination.invalid_cursor", "unreadable cursor")],
     )
+
+
+def cursor_uuid(after: dict[str, Any], key: str = "id") -> uuid.UUID:
+    """The UUID a keyset cursor carries under `key`, or `pagination.invalid_cursor`."""
+    try:
+        return uuid.UUID(str(after[key]))
+    except (KeyError, ValueError) as exc:
+        raise _invalid() from exc

@@ -53,7 +53,12 @@ from omnitill.domain.sales.totals import (
 )
 from omnitill.services import audit, events
 from omnitill.services.auth import Authorisation, authorise
-from omnitill.services.pagination import clamp_limit, decode_cursor, encode_cursor
+from omnitill.services.pagination import (
+    clamp_limit,
+    cursor_uuid,
+    decode_cursor,
+    encode_cursor,
+)
 from omnitill.services.references import LineRef, resolve_lines
 
 
@@ -647,19 +652,8 @@ def list_sales(
         if actor.location_ids is not None:
             stmt = stmt.where(Sale.location_id.in_(actor.location_ids))
         if after is not None:
-            stmt = stmt.where(Sale.id < _cursor_id(after))
+            stmt = stmt.where(Sale.id < cursor_uuid(after))
         sales = uow.session.scalars(stmt).all()
         views = [_load_view(uow, s) for s in sales[:page]]
     next_cursor = encode_cursor({"id": str(views[-1].id)}) if len(sales) > page else None
     return views, next_cursor
-
-
-def _cursor_id(after: dict[str, object]) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(after["id"]))
-    except (KeyError, ValueError) as exc:
-        raise ValidationFailed(
-            "pagination.invalid_cursor",
-            "the cursor is not one this API issued",
-            errors=[FieldError("cursor", "pagination.invalid_cursor", "unreadable cursor")],
-        ) from exc

@@ -9,7 +9,14 @@ from datetime import datetime
 from sqlalchemy import func, select, tuple_
 
 from omnitill.adapters.db.database import Database, UnitOfWork
-from omnitill.adapters.db.models import Location, StockLevel, StockMovement, Variant
+from omnitill.adapters.db.models import (
+    Location,
+    StockException,
+    StockLevel,
+    StockMovement,
+    User,
+    Variant,
+)
 from omnitill.adapters.db.repositories import stock as stock_repo
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
@@ -18,7 +25,12 @@ from omnitill.domain.errors import FieldError, ValidationFailed
 from omnitill.domain.ids import uuid7
 from omnitill.services import audit
 from omnitill.services.auth import authorise
-from omnitill.services.pagination import clamp_limit, decode_cursor, encode_cursor
+from omnitill.services.pagination import (
+    clamp_limit,
+    cursor_uuid,
+    decode_cursor,
+    encode_cursor,
+)
 from omnitill.services.references import LineRef, location_by_code, resolve_lines
 
 
@@ -320,3 +332,112 @@ def levels(
         else None
     )
     return items, next_cursor
+
+
+@dataclass(frozen=True, slots=True)
+class MovementRow:
+    id: uuid.UUID
+    sku: str
+    location: str
+    bucket: str
+    quantity: int
+    kind: str
+    reason: str
+    reference_type: str | None
+    reference_id: str | None
+    actor: str | None
+    created_at: datetime
+
+
+def movements(
+    *,
+    db: Database,
+    actor: Actor,
+    sku: str | None = None,
+    location: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> tuple[list[MovementRow], str | None]:
+    """The stock ledger, newest first: who moved what, where, why and against which document."""
+    actor.require(Permission.STOCK_READ)
+    page = clamp_limit(limit)
+    after = decode_cursor(cursor)
+    with db.uow(write=False) as uow:
+        stmt = (
+            select(StockMovement, Variant.sku, Location.code, User.username)
+            .join(Variant, Variant.id == StockMovement.variant_id)
+            .join(Location, Location.id == StockMovement.location_id)
+            .outerjoin(User, User.id == StockMovement.actor_id)
+            .order_by(StockMovement.id.desc())
+            .limit(page + 1)
+        )
+        if sku is not None:
+            stmt = stmt.where(Variant.sku == sku)
+        if location is not None:
+            loc = location_by_code(uow, location)
+            actor.require_location(loc.id, loc.code)
+            stmt = stmt.where(StockMovement.location_id == loc.id)
+        elif actor.location_ids is not None:
+            stmt = stmt.where(StockMovement.location_id.in_(actor.location_ids))
+        if after is not None:
+            stmt = stmt.where(StockMovement.id < cursor_uuid(after))
+        rows = uow.session.execute(stmt).all()
+    items = [
+        MovementRow(
+            m.id,
+            sku_,
+            code,
+            m.bucket,
+            m.quantity,
+            m.kind,
+            m.reason,
+            m.reference_type,
+            m.reference_id,
+            username,
+            m.created_at,
+        )
+        for m, sku_, code, username in rows[:page]
+    ]
+    more = len(rows) > page
+    return items, encode_cursor({"id": str(items[-1].id)}) if more else None
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionRow:
+    id: uuid.UUID
+    sku: str
+    location: str
+    kind: str
+    on_hand_after: int
+    reference_type: str | None
+    reference_id: str | None
+    created_at: datetime
+
+
+def open_exceptions(*, db: Database, actor: Actor) -> list[ExceptionRow]:
+    """Unresolved stock exceptions (sales that drove stock negative), oldest first."""
+    actor.require(Permission.STOCK_READ)
+    with db.uow(write=False) as uow:
+        stmt = (
+            select(StockException, Variant.sku, Location.code)
+            .join(Variant, Variant.id == StockException.variant_id)
+            .join(Location, Location.id == StockException.location_id)
+            .where(StockException.resolved_at.is_(None))
+            .order_by(StockException.id)
+        )
+        if actor.location_ids is not None:
+            stmt = stmt.where(StockException.location_id.in_(actor.location_ids))
+        rows = uow.session.execute(stmt).all()
+    return [
+        ExceptionRow(
+            e.id,
+            sku_,
+            code,
+            e.kind,
+            e.on_hand_after,
+            e.reference_type,
+            e.reference_id,
+            e.created_at,
+        )
+        for e, sku_, code in rows
+    ]

@@ -8,9 +8,13 @@ from fastapi import APIRouter, Depends, Query, status
 
 from omnitill.api.deps import CurrentActor, DbDep, OverrideHeader, require
 from omnitill.api.schemas.stock import (
+    LedgerEntryRead,
+    LedgerPage,
     MovementList,
     MovementRead,
     StockAdjustmentCreate,
+    StockExceptionList,
+    StockExceptionRead,
     StockPage,
     StockRead,
     StockReceiveCreate,
@@ -119,4 +123,62 @@ def adjust_stock(
             reason=body.reason,
             override_token=override,
         )
+    )
+
+
+@router.get("/stock/movements", response_model=LedgerPage, summary="The stock ledger")
+def list_movements(
+    actor: CurrentActor,
+    db: DbDep,
+    sku: Annotated[str | None, Query(description="Exact SKU.")] = None,
+    location: Annotated[str | None, Query(description="Location code.")] = None,
+    cursor: str | None = None,
+    limit: Annotated[int | None, Query(ge=1, le=200)] = None,
+) -> LedgerPage:
+    """Newest first; every change of stock with its reason, document and actor."""
+    rows, next_cursor = stock_service.movements(
+        db=db, actor=actor, sku=sku, location=location, cursor=cursor, limit=limit
+    )
+    return LedgerPage(
+        items=[
+            LedgerEntryRead(
+                id=str(r.id),
+                sku=r.sku,
+                location=r.location,
+                bucket=r.bucket,
+                quantity=r.quantity,
+                kind=r.kind,
+                reason=r.reason,
+                reference_type=r.reference_type,
+                reference_id=r.reference_id,
+                actor=r.actor,
+                created_at=r.created_at,
+            )
+            for r in rows
+        ],
+        next_cursor=next_cursor,
+    )
+
+
+@router.get(
+    "/stock/exceptions",
+    response_model=StockExceptionList,
+    summary="Open stock exceptions to resolve",
+)
+def list_exceptions(actor: CurrentActor, db: DbDep) -> StockExceptionList:
+    """Sales recorded against stock the system did not show, oldest first."""
+    return StockExceptionList(
+        items=[
+            StockExceptionRead(
+                id=str(e.id),
+                sku=e.sku,
+                location=e.location,
+                kind=e.kind,
+                on_hand_after=e.on_hand_after,
+                reference_type=e.reference_type,
+                reference_id=e.reference_id,
+                created_at=e.created_at,
+            )
+            for e in stock_service.open_exceptions(db=db, actor=actor)
+        ]
     )

@@ -79,3 +79,37 @@ class MovementRead(BaseModel):
 
 class MovementList(BaseModel):
     items: list[MovementRead]
+
+
+class LedgerEntryRead(BaseModel):
+    id: str
+    sku: str
+    location: str
+    bucket: str = Field(description="Which stock state moved; `on_hand` for now.")
+    quantity: int = Field(description="Signed change of the bucket.")
+    kind: str = Field(description="receive, sale or adjustment.")
+    reason: str
+    reference_type: str | None
+    reference_id: str | None = Field(description="The sale id, purchase order, ...")
+    actor: str | None = Field(description="Username of who moved it.")
+    created_at: datetime
+
+
+class LedgerPage(BaseModel):
+    items: list[LedgerEntryRead]
+    next_cursor: str | None
+
+
+class StockExceptionRead(BaseModel):
+    id: str
+    sku: str
+    location: str
+    kind: str = Field(description="`negative_stock`: a sale took on-hand below zero.")
+    on_hand_after: int
+    reference_type: str | None
+    reference_id: str | None
+    created_at: datetime
+
+
+class StockExceptionList(BaseModel):
+    items: list[StockExceptionRead]
