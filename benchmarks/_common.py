@@ -49,14 +49,27 @@ def free_port() -> int:
 
 def start_server(database_url: str, *, workers: int, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "OMNITILL_DATABASE_URL": database_url, "OMNITILL_LOG_LEVEL": "WARNING"}
-    cmd = [sys.executable, "-m", "omnitill.cli.main", "serve", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers)]
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    cmd = [
+        sys.executable,
+        "-m",
+        "omnitill.cli.main",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            raise RuntimeError(
+                f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}"
+            )
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
                 if r.status == 200:
@@ -76,6 +89,8 @@ def percentile(samples: list[float], pct: float) -> float:
 
 
 def summary_ms(samples: list[float]) -> str:
-    return (f"p50 {percentile(samples, 50) * 1000:.2f} ms, "
-            f"p99 {percentile(samples, 99) * 1000:.2f} ms, "
-            f"mean {statistics.fmean(samples) * 1000:.2f} ms")
+    return (
+        f"p50 {percentile(samples, 50) * 1000:.2f} ms, "
+        f"p99 {percentile(samples, 99) * 1000:.2f} ms, "
+        f"mean {statistics.fmean(samples) * 1000:.2f} ms"
+    )

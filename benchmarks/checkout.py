@@ -20,9 +20,16 @@ import threading
 import time
 from decimal import Decimal
 
-from _common import fresh_database, free_port, libpq_args, start_server, summary_ms
-
-from omnitill.adapters.db.models import Location, Product, Register, Sale, StockLevel, StockMovement, Variant
+from _common import free_port, fresh_database, libpq_args, start_server, summary_ms
+from omnitill.adapters.db.models import (
+    Location,
+    Product,
+    Register,
+    Sale,
+    StockLevel,
+    StockMovement,
+    Variant,
+)
 from omnitill.domain.catalog.gtin import gtin_check_digit
 from omnitill.domain.ids import uuid7
 from omnitill.services import audit, auth, stock
@@ -36,8 +43,14 @@ def seed(url: str, registers: int) -> list[str]:
     upgrade_schema(url)
     db = Database(url)
     with db.uow() as uow:
-        s01 = Location(code="S01", name="Bench Store", kind="store", currency="USD",
-                       tax_rate=Decimal("0.08875"), timezone="America/New_York")
+        s01 = Location(
+            code="S01",
+            name="Bench Store",
+            kind="store",
+            currency="USD",
+            tax_rate=Decimal("0.08875"),
+            timezone="America/New_York",
+        )
         uow.session.add(s01)
         uow.session.flush()
         for n in range(1, registers + 1):
@@ -48,19 +61,32 @@ def seed(url: str, registers: int) -> list[str]:
             uow.session.add(product)
             uow.session.flush()
             data = f"200{n:09d}"
-            variant = Variant(product_id=product.id, sku=f"B-{n:04d}",
-                              barcode=data + str(gtin_check_digit(data)),
-                              name=f"Bench product {n}", price_minor=500 + n * 7, currency="USD",
-                              search_text=f"bench product {n}")
+            variant = Variant(
+                product_id=product.id,
+                sku=f"B-{n:04d}",
+                barcode=data + str(gtin_check_digit(data)),
+                name=f"Bench product {n}",
+                price_minor=500 + n * 7,
+                currency="USD",
+                search_text=f"bench product {n}",
+            )
             uow.session.add(variant)
             uow.session.flush()
             uow.session.add(StockLevel(variant_id=variant.id, location_id=s01.id, on_hand=10**6))
-            uow.session.add(StockMovement(variant_id=variant.id, location_id=s01.id,
-                                          quantity=10**6, kind="receive", reason="bench"))
+            uow.session.add(
+                StockMovement(
+                    variant_id=variant.id,
+                    location_id=s01.id,
+                    quantity=10**6,
+                    kind="receive",
+                    reason="bench",
+                )
+            )
             skus.append(variant.sku)
         uow.commit()
-    auth.create_user(db=db, username="bench", password=PASSWORD, role="cashier",
-                     location_codes=["S01"])
+    auth.create_user(
+        db=db, username="bench", password=PASSWORD, role="cashier", location_codes=["S01"]
+    )
     db.dispose()
     return skus
 
@@ -79,11 +105,18 @@ def run_clients(port: int, token: str, skus: list[str], clients: int, seconds: f
         i = n
         barrier.wait()
         while time.monotonic() < stop_at:
-            lines = [{"sku": skus[(i * 3 + k) % len(skus)], "quantity": 1 + k % 2}
-                     for k in range(3)]
-            body = json.dumps({"id": str(uuid7()), "location": "S01",
-                               "register": f"S01-R{n + 1}", "lines": lines,
-                               "payments": [{"method": "cash", "amount": 100000}]})
+            lines = [
+                {"sku": skus[(i * 3 + k) % len(skus)], "quantity": 1 + k % 2} for k in range(3)
+            ]
+            body = json.dumps(
+                {
+                    "id": str(uuid7()),
+                    "location": "S01",
+                    "register": f"S01-R{n + 1}",
+                    "lines": lines,
+                    "payments": [{"method": "cash", "amount": 100000}],
+                }
+            )
             started = time.perf_counter()
             conn.request("POST", "/api/v1/sales", body=body, headers=headers)
             response = conn.getresponse()
@@ -111,10 +144,13 @@ def run_clients(port: int, token: str, skus: list[str], clients: int, seconds: f
 def pgbench_tps(clients: int, seconds: int) -> float:
     url = fresh_database("omnitill_pgbench")
     conn = libpq_args(url)
-    subprocess.run(["pgbench", "-i", "-q", "-s", "10", *conn], check=True,
-                   capture_output=True)
-    out = subprocess.run(["pgbench", "-c", str(clients), "-j", "2", "-T", str(seconds), *conn],
-                         check=True, capture_output=True, text=True).stdout
+    subprocess.run(["pgbench", "-i", "-q", "-s", "10", *conn], check=True, capture_output=True)
+    out = subprocess.run(
+        ["pgbench", "-c", str(clients), "-j", "2", "-T", str(seconds), *conn],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     match = re.search(r"tps = ([\d.]+) \((?:without|excluding)", out)
     if match is None:
         raise RuntimeError(f"cannot read pgbench output:\n{out}")
@@ -134,8 +170,12 @@ def main() -> None:
     server = start_server(url, workers=args.workers, port=port)
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port)
-        conn.request("POST", "/api/v1/auth/token", headers={"Content-Type": "application/json"},
-                     body=json.dumps({"username": "bench", "password": PASSWORD}))
+        conn.request(
+            "POST",
+            "/api/v1/auth/token",
+            headers={"Content-Type": "application/json"},
+            body=json.dumps({"username": "bench", "password": PASSWORD}),
+        )
         token = json.loads(conn.getresponse().read())["access_token"]
         run_clients(port, token, skus, args.clients, 2)  # warm-up: pools, caches, JIT-less
         latencies, errors, elapsed = run_clients(port, token, skus, args.clients, args.seconds)
@@ -143,9 +183,11 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     rate = len(latencies) / elapsed
-    print(f"checkout: {len(latencies)} sales in {elapsed:.1f} s = {rate:.1f} sales/s "
-          f"({args.clients} clients, {args.workers} workers); {summary_ms(latencies)}; "
-          f"errors {len(errors)}")
+    print(
+        f"checkout: {len(latencies)} sales in {elapsed:.1f} s = {rate:.1f} sales/s "
+        f"({args.clients} clients, {args.workers} workers); {summary_ms(latencies)}; "
+        f"errors {len(errors)}"
+    )
     for line in errors[:5]:
         print("  error:", line)
 
@@ -156,8 +198,10 @@ def main() -> None:
         stored = uow.session.scalar(select(func.count()).select_from(Sale))
     consistent = not stock.verify(db=db) and not audit.verify(db=db)
     db.dispose()
-    print(f"consistency: {stored} sales stored, stock and audit verify: "
-          f"{'ok' if consistent else 'BROKEN'}")
+    print(
+        f"consistency: {stored} sales stored, stock and audit verify: "
+        f"{'ok' if consistent else 'BROKEN'}"
+    )
 
     tps = pgbench_tps(args.clients, int(args.seconds))
     print(f"pgbench (TPC-B-like, scale 10, {args.clients} clients): {tps:.1f} tps")

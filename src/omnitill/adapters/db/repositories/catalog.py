@@ -1,54 +1,14 @@
-"""Variant lookups shared by the catalog, the register sale and stock endpoints."""
+"""Variant lookups for the register sale and stock movements."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from sqlalchemy import Connection, or_, select
-from sqlalchemy.orm import Session
 
 from omnitill.adapters.db.models import Product, Variant
 from omnitill.domain.catalog.gtin import normalize_scan
 from omnitill.domain.catalog.snapshots import VariantRef
-
-
-def find_by_code(session: Session, code: str) -> Variant | None:
-    """The variant whose SKU or barcode is `code` (a scanner's GTIN padding tolerated).
-
-    Exact index lookups only: the SKU first, then each equivalent barcode form.
-    """
-    variant = session.scalars(select(Variant).where(Variant.sku == code)).one_or_none()
-    if variant is not None:
-        return variant
-    forms = normalize_scan(code)
-    return session.scalars(select(Variant).where(Variant.barcode.in_(forms)).limit(1)).first()
-
-
-def find_many(
-    session: Session, *, skus: Iterable[str] = (), barcodes: Iterable[str] = ()
-) -> tuple[dict[str, Variant], dict[str, Variant]]:
-    """Variants by SKU and by barcode (as asked, padding tolerated) in one query."""
-    sku_list = sorted(set(skus))
-    scan_forms: dict[str, str] = {}
-    for code in set(barcodes):
-        for form in normalize_scan(code):
-            scan_forms.setdefault(form, code)
-    conditions = []
-    if sku_list:
-        conditions.append(Variant.sku.in_(sku_list))
-    if scan_forms:
-        conditions.append(Variant.barcode.in_(sorted(scan_forms)))
-    by_sku: dict[str, Variant] = {}
-    by_barcode: dict[str, Variant] = {}
-    if not conditions:
-        return by_sku, by_barcode
-    for variant in session.scalars(select(Variant).where(or_(*conditions))):
-        if variant.sku in sku_list:
-            by_sku[variant.sku] = variant
-        if variant.barcode is not None and variant.barcode in scan_forms:
-            by_barcode[scan_forms[variant.barcode]] = variant
-    return by_sku, by_barcode
-
 
 _REF_COLUMNS = (
     Variant.id,
@@ -65,7 +25,8 @@ _REF_COLUMNS = (
 def variant_refs(
     conn: Connection, *, skus: Iterable[str] = (), barcodes: Iterable[str] = ()
 ) -> tuple[dict[str, VariantRef], dict[str, VariantRef]]:
-    """Like `find_many`, as plain snapshots with the product status, in one Core query."""
+    """Variants named by SKU and by barcode (as asked; GTIN padding tolerated), as plain
+    snapshots with their product's status, in one Core query."""
     sku_list = sorted(set(skus))
     scan_forms: dict[str, str] = {}
     for code in set(barcodes):

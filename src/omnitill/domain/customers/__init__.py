@@ -1,0 +1,1 @@
+"""Customers: contact details and addresses."""
