@@ -1,0 +1,1 @@
+"""The `omnitill` command line: thin typer commands over the services."""

@@ -394,7 +394,8 @@ def lookup_variant(*, db: Database, code: str) -> VariantRecord:
     """The variant a scanner or a cashier's typed code names: its SKU, or its barcode in any
     GTIN-12/13/14 padding. 404 `catalog.variant_not_found` when nothing matches.
 
-    A SKU match wins over a barcode match; one prepared statement that also brings the product: this runs on every scan.
+    A SKU match wins over a barcode match. One prepared statement that also brings the
+    product: this runs on every scan.
     """
     code = code.strip()
     forms = normalize_scan(code)
