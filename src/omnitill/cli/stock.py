@@ -1,0 +1,28 @@
+"""`omnitill stock ...`: the stock ledger."""
+
+from __future__ import annotations
+
+import typer
+
+from omnitill.cli.common import database, load_settings, require_existing_database
+from omnitill.services import stock
+
+app = typer.Typer(help="Check stock levels against the movement ledger.", no_args_is_help=True)
+
+
+@app.command("verify")
+def verify() -> None:
+    """Check that every stock level equals the sum of its movements. Exit 0 when all do;
+    exit 1 listing each (sku, location, on_hand, ledger_sum) that does not."""
+    settings = load_settings()
+    require_existing_database(settings)
+    with database(settings) as db:
+        found = stock.verify(db=db)
+    if not found:
+        typer.echo("stock ledger intact: every level equals the sum of its movements")
+        return
+    typer.echo(f"stock ledger BROKEN: {len(found)} level(s) differ from their movements")
+    typer.echo(f"  {'sku':<20} {'location':<8} {'on_hand':>8} {'ledger_sum':>10}")
+    for d in found:
+        typer.echo(f"  {d.sku:<20} {d.location:<8} {d.on_hand:>8} {d.ledger_sum:>10}")
+    raise typer.Exit(1)
