@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 
 from omnitill.adapters.db.database import Database, UnitOfWork
 from omnitill.adapters.db.models import AuditChain, AuditEntry
+from omnitill.adapters.db.repositories import audit as audit_repo
 from omnitill.adapters.db.types import utcnow
 from omnitill.domain.audit.chain import (
-    GENESIS_HASH,
     AuditRecord,
     ChainBreak,
     entry_hash,
@@ -27,26 +26,6 @@ from omnitill.domain.auth.actor import Actor
 from omnitill.domain.ids import uuid7
 
 MAIN_CHAIN = "main"
-
-
-def _advance_head(uow: UnitOfWork, chain: str) -> tuple[int, str]:
-    """Take the chain's next seq and the previous hash, locking the head until commit."""
-    bump = (
-        update(AuditChain)
-        .where(AuditChain.chain == chain)
-        .values(last_seq=AuditChain.last_seq + 1)
-        .returning(AuditChain.last_seq, AuditChain.last_hash)
-    )
-    row = uow.connection.execute(bump).one_or_none()
-    if row is None:
-        upsert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
-        uow.connection.execute(
-            upsert(AuditChain)
-            .values(chain=chain, last_seq=0, last_hash=GENESIS_HASH)
-            .on_conflict_do_nothing(index_elements=[AuditChain.chain])
-        )
-        row = uow.connection.execute(bump).one()
-    return int(row[0]), str(row[1])
 
 
 def record(
@@ -60,7 +39,7 @@ def record(
     chain: str = MAIN_CHAIN,
 ) -> AuditRecord:
     """Append one entry to `chain` in the caller's transaction; returns what was hashed."""
-    seq, prev_hash = _advance_head(uow, chain)
+    seq, prev_hash = audit_repo.advance_head(uow.connection, chain)
     entry_id = uuid7()
     at = utcnow()
     rec = AuditRecord(
@@ -75,9 +54,8 @@ def record(
         details=dict(details or {}),
         prev_hash=prev_hash,
     )
-    digest = entry_hash(rec)
-    uow.connection.execute(
-        insert_entry,
+    audit_repo.append(
+        uow.connection,
         {
             "id": entry_id,
             "chain": chain,
@@ -89,16 +67,10 @@ def record(
             "subject_id": subject_id,
             "details": rec.details,
             "prev_hash": prev_hash,
-            "hash": digest,
+            "hash": entry_hash(rec),
         },
     )
-    uow.connection.execute(
-        update(AuditChain).where(AuditChain.chain == chain).values(last_hash=digest)
-    )
     return rec
-
-
-insert_entry = insert(AuditEntry)
 
 
 def as_record(entry: AuditEntry) -> AuditRecord:

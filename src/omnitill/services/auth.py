@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from omnitill.adapters.db.database import Database, UnitOfWork
 from omnitill.adapters.db.models import (
@@ -24,6 +24,7 @@ from omnitill.adapters.db.models import (
     ManagerOverride,
     User,
     UserLocation,
+    table,
 )
 from omnitill.adapters.db.types import utcnow
 from omnitill.config import Settings
@@ -204,19 +205,21 @@ def _count_failure(
         throttle.locked_until = now + window
 
 
+_tokens, _users, _bindings = table(ApiToken), table(User), table(UserLocation)
 _TOKEN_QUERY = (
     select(
-        ApiToken.id,
-        ApiToken.revoked_at,
-        ApiToken.expires_at,
-        User.id,
-        User.username,
-        User.role,
-        User.active,
-        UserLocation.location_id,
+        _tokens.c.id,
+        _tokens.c.revoked_at,
+        _tokens.c.expires_at,
+        _users.c.id,
+        _users.c.username,
+        _users.c.role,
+        _users.c.active,
+        _bindings.c.location_id,
     )
-    .join(User, User.id == ApiToken.user_id)
-    .outerjoin(UserLocation, UserLocation.user_id == User.id)
+    .join(_users, _users.c.id == _tokens.c.user_id)
+    .outerjoin(_bindings, _bindings.c.user_id == _users.c.id)
+    .where(_tokens.c.token_hash == bindparam("token_hash"))
 )
 
 
@@ -227,9 +230,7 @@ def resolve_token(*, db: Database, token: str) -> Actor:
     """
     now = utcnow()
     with db.uow(write=False) as uow:
-        rows = uow.connection.execute(
-            _TOKEN_QUERY.where(ApiToken.token_hash == _sha256(token))
-        ).all()
+        rows = uow.connection.execute(_TOKEN_QUERY, {"token_hash": _sha256(token)}).all()
     if not rows:
         raise Unauthenticated("auth.token_invalid", "the bearer token is not valid")
     token_id, revoked_at, expires_at, user_id, username, role, active, _ = rows[0]

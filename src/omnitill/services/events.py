@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
-
 from omnitill.adapters.db.database import UnitOfWork
-from omnitill.adapters.db.models import OutboxEvent
+from omnitill.adapters.db.repositories import outbox as outbox_repo
 from omnitill.adapters.db.types import utcnow
 from omnitill.domain.ids import uuid7
 
@@ -21,8 +19,8 @@ def emit(
     payload: dict[str, Any],
 ) -> None:
     """Queue an event (``sale.completed``) to publish once the transaction commits."""
-    uow.connection.execute(
-        insert(OutboxEvent),
+    outbox_repo.add(
+        uow.connection,
         {
             "id": uuid7(),
             "topic": topic,

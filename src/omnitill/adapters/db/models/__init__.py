@@ -1,7 +1,7 @@
 """Every table, imported so `Base.metadata` is complete for Alembic and tests."""
 
 from omnitill.adapters.db.models.audit import AuditChain, AuditEntry, IdempotencyKey, OutboxEvent
-from omnitill.adapters.db.models.base import Base
+from omnitill.adapters.db.models.base import Base, table
 from omnitill.adapters.db.models.catalog import Brand, Category, Product, Variant
 from omnitill.adapters.db.models.customers import Customer, CustomerAddress
 from omnitill.adapters.db.models.locations import Location, Register
@@ -40,4 +40,5 @@ __all__ = [
     "User",
     "UserLocation",
     "Variant",
+    "table",
 ]

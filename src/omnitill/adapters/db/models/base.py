@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import MetaData, Uuid
+from sqlalchemy import MetaData, Table, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from omnitill.adapters.db.types import UTCDateTime, utcnow
@@ -35,3 +36,8 @@ def created_column() -> Mapped[datetime]:
 
 def updated_column() -> Mapped[datetime]:
     return mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def table(model: type[Base]) -> Table:
+    """The Core table of a model, for prebuilt statements on hot paths (no ORM plugin)."""
+    return cast(Table, model.__table__)

@@ -4,21 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, bindparam, or_, select
 
-from omnitill.adapters.db.models import Product, Variant
+from omnitill.adapters.db.models import Product, Variant, table
 from omnitill.domain.catalog.gtin import normalize_scan
 from omnitill.domain.catalog.snapshots import VariantRef
 
-_REF_COLUMNS = (
-    Variant.id,
-    Variant.sku,
-    Variant.barcode,
-    Variant.name,
-    Variant.price_minor,
-    Variant.currency,
-    Variant.status,
-    Product.status.label("product_status"),
+_variants, _products = table(Variant), table(Product)
+_REFS = (
+    select(
+        _variants.c.id,
+        _variants.c.sku,
+        _variants.c.barcode,
+        _variants.c.name,
+        _variants.c.price_minor,
+        _variants.c.currency,
+        _variants.c.status,
+        _products.c.status,
+    )
+    .join(_products, _products.c.id == _variants.c.product_id)
+    .where(
+        or_(
+            _variants.c.sku.in_(bindparam("skus", expanding=True)),
+            _variants.c.barcode.in_(bindparam("barcodes", expanding=True)),
+        )
+    )
 )
 
 
@@ -26,23 +36,17 @@ def variant_refs(
     conn: Connection, *, skus: Iterable[str] = (), barcodes: Iterable[str] = ()
 ) -> tuple[dict[str, VariantRef], dict[str, VariantRef]]:
     """Variants named by SKU and by barcode (as asked; GTIN padding tolerated), as plain
-    snapshots with their product's status, in one Core query."""
+    snapshots with their product's status, in one prebuilt query."""
     sku_list = sorted(set(skus))
     scan_forms: dict[str, str] = {}
     for code in set(barcodes):
         for form in normalize_scan(code):
             scan_forms.setdefault(form, code)
-    conditions = []
-    if sku_list:
-        conditions.append(Variant.sku.in_(sku_list))
-    if scan_forms:
-        conditions.append(Variant.barcode.in_(sorted(scan_forms)))
     by_sku: dict[str, VariantRef] = {}
     by_barcode: dict[str, VariantRef] = {}
-    if not conditions:
+    if not sku_list and not scan_forms:
         return by_sku, by_barcode
-    stmt = select(*_REF_COLUMNS).join(Product, Product.id == Variant.product_id)
-    for row in conn.execute(stmt.where(or_(*conditions))):
+    for row in conn.execute(_REFS, {"skus": sku_list, "barcodes": sorted(scan_forms)}):
         ref = VariantRef(*row)
         if ref.sku in sku_list:
             by_sku[ref.sku] = ref

@@ -1,4 +1,8 @@
-"""Core statements for the register sale, the hottest write path in the system."""
+"""Prebuilt Core statements for the register sale, the hottest write path in the system.
+
+Statements are built once at import against the tables (not the ORM entities), so a sale
+pays only for binding parameters and the round trips, never for building SQL.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from omnitill.adapters.db.models import (
     Location,
@@ -18,6 +22,7 @@ from omnitill.adapters.db.models import (
     SalePayment,
     StockException,
     StockMovement,
+    table,
 )
 
 
@@ -38,19 +43,37 @@ class Till:
     timezone: str
 
 
-_TILL = select(
-    Register.id,
-    Register.code,
-    Register.active,
-    Location.id,
-    Location.code,
-    Location.active,
-    Location.sells_in_store,
-    Location.currency,
-    Location.tax_rate,
-    Location.prices_include_tax,
-    Location.timezone,
-).join(Location, Location.id == Register.location_id)
+_registers, _locations, _sales = table(Register), table(Location), table(Sale)
+_RECORDED = select(_sales.c.request_hash).where(_sales.c.id == bindparam("sale_id"))
+_TILL = (
+    select(
+        _registers.c.id,
+        _registers.c.code,
+        _registers.c.active,
+        _locations.c.id,
+        _locations.c.code,
+        _locations.c.active,
+        _locations.c.sells_in_store,
+        _locations.c.currency,
+        _locations.c.tax_rate,
+        _locations.c.prices_include_tax,
+        _locations.c.timezone,
+        _RECORDED.scalar_subquery(),
+    )
+    .join(_locations, _locations.c.id == _registers.c.location_id)
+    .where(_registers.c.code == bindparam("code"))
+)
+_NEXT_SEQ = (
+    update(_registers)
+    .where(_registers.c.id == bindparam("register_id"))
+    .values(receipt_seq=_registers.c.receipt_seq + 1)
+    .returning(_registers.c.receipt_seq)
+)
+_INSERT_SALE = insert(_sales)
+_INSERT_LINES = insert(table(SaleLine))
+_INSERT_PAYMENTS = insert(table(SalePayment))
+_INSERT_MOVEMENTS = insert(table(StockMovement))
+_INSERT_EXCEPTIONS = insert(table(StockException))
 
 
 def till_for_sale(
@@ -58,8 +81,7 @@ def till_for_sale(
 ) -> tuple[Till | None, str | None]:
     """The register's till facts and, in the same round trip, the request hash of a sale
     already recorded under `sale_id` (None when new). Till is None for an unknown register."""
-    recorded = select(Sale.request_hash).where(Sale.id == sale_id).scalar_subquery()
-    row = conn.execute(_TILL.add_columns(recorded).where(Register.code == register_code)).first()
+    row = conn.execute(_TILL, {"code": register_code, "sale_id": sale_id}).first()
     if row is None:
         return None, recorded_hash(conn, sale_id)
     return Till(*row[:-1]), row[-1]
@@ -67,18 +89,12 @@ def till_for_sale(
 
 def recorded_hash(conn: Connection, sale_id: uuid.UUID) -> str | None:
     """The request hash of an already recorded sale, or None."""
-    return conn.execute(select(Sale.request_hash).where(Sale.id == sale_id)).scalar_one_or_none()
+    return conn.execute(_RECORDED, {"sale_id": sale_id}).scalar_one_or_none()
 
 
 def next_receipt_seq(conn: Connection, register_id: uuid.UUID) -> int:
     """Increment the register's counter, locking its row until commit (gapless numbering)."""
-    stmt = (
-        update(Register)
-        .where(Register.id == register_id)
-        .values(receipt_seq=Register.receipt_seq + 1)
-        .returning(Register.receipt_seq)
-    )
-    return int(conn.execute(stmt).scalar_one())
+    return int(conn.execute(_NEXT_SEQ, {"register_id": register_id}).scalar_one())
 
 
 def insert_sale(
@@ -91,9 +107,9 @@ def insert_sale(
     exceptions: Sequence[dict[str, Any]],
 ) -> None:
     """Write the sale and its children; each list goes in one multi-row statement."""
-    conn.execute(insert(Sale), [sale])
-    conn.execute(insert(SaleLine), list(lines))
-    conn.execute(insert(SalePayment), list(payments))
-    conn.execute(insert(StockMovement), list(movements))
+    conn.execute(_INSERT_SALE, sale)
+    conn.execute(_INSERT_LINES, list(lines))
+    conn.execute(_INSERT_PAYMENTS, list(payments))
+    conn.execute(_INSERT_MOVEMENTS, list(movements))
     if exceptions:
-        conn.execute(insert(StockException), list(exceptions))
+        conn.execute(_INSERT_EXCEPTIONS, list(exceptions))

@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import Connection, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from omnitill.adapters.db.models import StockLevel
+from omnitill.adapters.db.models import StockLevel, table
 from omnitill.adapters.db.types import utcnow
+
+
+def _upsert(dialect: Any) -> Any:
+    stmt = dialect.insert(_levels)
+    return stmt.on_conflict_do_update(
+        index_elements=["variant_id", "location_id"],
+        set_={
+            "on_hand": _levels.c.on_hand + stmt.excluded.on_hand,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    ).returning(_levels.c.variant_id, _levels.c.on_hand, sort_by_parameter_order=True)
+
+
+_levels = table(StockLevel)
+_ADD = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}
 
 
 def add_on_hand_many(
@@ -24,24 +40,13 @@ def add_on_hand_many(
     """
     if not deltas:
         return {}
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     now = utcnow()
-    stmt = insert(StockLevel).values(
-        [
-            {
-                "variant_id": vid,
-                "location_id": location_id,
-                "on_hand": deltas[vid],
-                "updated_at": now,
-            }
-            for vid in sorted(deltas)
-        ]
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[StockLevel.variant_id, StockLevel.location_id],
-        set_={"on_hand": StockLevel.on_hand + stmt.excluded.on_hand, "updated_at": now},
-    ).returning(StockLevel.variant_id, StockLevel.on_hand)
-    return {row[0]: int(row[1]) for row in conn.execute(stmt)}
+    rows = [
+        {"variant_id": vid, "location_id": location_id, "on_hand": deltas[vid], "updated_at": now}
+        for vid in sorted(deltas)
+    ]
+    result = conn.execute(_ADD[conn.dialect.name], rows)
+    return {row[0]: int(row[1]) for row in result}
 
 
 def take_on_hand_if_available(
