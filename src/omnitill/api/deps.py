@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -18,12 +18,12 @@ from omnitill.services.database import Database
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -51,10 +51,10 @@ def get_actor(
 CurrentActor = Annotated[Actor, Depends(get_actor)]
 
 
-def require(permission: Permission) -> Callable[[Actor], Actor]:
+def require(permission: Permission) -> Callable[[Actor], Awaitable[Actor]]:
     """A dependency that lets the request through only with `permission`."""
 
-    def check(actor: CurrentActor) -> Actor:
+    async def check(actor: CurrentActor) -> Actor:
         actor.require(permission)
         return actor
 

@@ -74,16 +74,13 @@ class UnitOfWork:
     ``with db.uow() as uow: ...; uow.commit()`` — only services open and commit these.
     """
 
-    def __init__(self, engine: Engine, *, write: bool) -> None:
-        self._engine = engine
+    def __init__(self, bind: Engine, *, write: bool) -> None:
+        self._engine = bind
         self._write = write
         self._committed = False
 
     def __enter__(self) -> UnitOfWork:
-        bind = self._engine
-        if self._write and bind.dialect.name == "sqlite":
-            bind = bind.execution_options(sqlite_begin="IMMEDIATE")
-        self.session = Session(bind=bind, expire_on_commit=False, autoflush=True)
+        self.session = Session(bind=self._engine, expire_on_commit=False, autoflush=True)
         self.session.begin()
         return self
 
@@ -138,14 +135,29 @@ class Database:
             busy_timeout_ms=busy_timeout_ms,
             pre_ping=pre_ping,
         )
+        sqlite_db = self.engine.dialect.name == "sqlite"
+        self._writer = (
+            self.engine.execution_options(sqlite_begin="IMMEDIATE") if sqlite_db else self.engine
+        )
+        self._reader = (
+            self.engine
+            if sqlite_db
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
-        """A unit of work; `write=False` for reads (no write lock on SQLite)."""
-        return UnitOfWork(self.engine, write=write)
+        """A unit of work; `write=False` for reads.
+
+        Writes on SQLite begin IMMEDIATE (take the write lock up front). Reads on PostgreSQL
+        run without BEGIN/ROLLBACK round trips: under READ COMMITTED every statement takes its
+        own snapshot anyway, so an explicit read transaction would only add latency. Reads on
+        SQLite keep a deferred transaction, which gives them one consistent WAL snapshot.
+        """
+        return UnitOfWork(self._writer if write else self._reader, write=write)
 
     def ping(self) -> None:
         """Raise if the database does not answer."""
