@@ -5,14 +5,18 @@ Each resolver collects every problem before raising, so a client learns all bad 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import QueryableAttribute
 
 from omnitill.adapters.db.database import UnitOfWork
 from omnitill.adapters.db.models import Location
 from omnitill.adapters.db.repositories import catalog as catalog_repo
+from omnitill.domain.auth.actor import Actor
 from omnitill.domain.catalog.snapshots import VariantRef
 from omnitill.domain.errors import FieldError, ValidationFailed
 
@@ -28,6 +32,32 @@ def location_by_code(uow: UnitOfWork, code: str, *, field: str = "location") -> 
             errors=[FieldError(field, "location.not_found", f"unknown location {code!r}")],
         )
     return loc
+
+
+# Any SELECT, whatever its columns (SQLAlchemy 2.0 and 2.1 type Select differently).
+S = TypeVar("S", bound=Select)  # type: ignore[type-arg]
+
+
+def accessible_location(uow: UnitOfWork, actor: Actor, code: str) -> Location:
+    """The location with `code`, if the actor may act there (422 unknown, 403 forbidden)."""
+    loc = location_by_code(uow, code)
+    actor.require_location(loc.id, loc.code)
+    return loc
+
+
+def scope_to_locations(
+    uow: UnitOfWork,
+    actor: Actor,
+    stmt: S,
+    column: QueryableAttribute[uuid.UUID],
+    location: str | None,
+) -> S:
+    """Restrict a listing to one named location, or else to the locations the actor sees."""
+    if location is not None:
+        return stmt.where(column == accessible_location(uow, actor, location).id)
+    if actor.location_ids is not None:
+        return stmt.where(column.in_(actor.location_ids))
+    return stmt
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,7 +59,7 @@ from omnitill.services.pagination import (
     decode_cursor,
     encode_cursor,
 )
-from omnitill.services.references import LineRef, resolve_lines
+from omnitill.services.references import LineRef, resolve_lines, scope_to_locations
 
 
 @dataclass(frozen=True, slots=True)
@@ -639,18 +639,7 @@ def list_sales(
         stmt = select(Sale).order_by(Sale.id.desc()).limit(page + 1)
         if receipt_number is not None:
             stmt = stmt.where(Sale.receipt_number == receipt_number)
-        if location is not None:
-            loc_id = uow.session.scalar(select(Location.id).where(Location.code == location))
-            if loc_id is None:
-                raise ValidationFailed(
-                    "location.not_found",
-                    f"no location {location!r}",
-                    errors=[FieldError("location", "location.not_found", location)],
-                )
-            actor.require_location(loc_id, location)
-            stmt = stmt.where(Sale.location_id == loc_id)
-        if actor.location_ids is not None:
-            stmt = stmt.where(Sale.location_id.in_(actor.location_ids))
+        stmt = scope_to_locations(uow, actor, stmt, Sale.location_id, location)
         if after is not None:
             stmt = stmt.where(Sale.id < cursor_uuid(after))
         sales = uow.session.scalars(stmt).all()

@@ -31,7 +31,12 @@ from omnitill.services.pagination import (
     decode_cursor,
     encode_cursor,
 )
-from omnitill.services.references import LineRef, location_by_code, resolve_lines
+from omnitill.services.references import (
+    LineRef,
+    accessible_location,
+    resolve_lines,
+    scope_to_locations,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +140,7 @@ def receive(
     actor.require(Permission.STOCK_RECEIVE)
     _check_quantities(lines, allow_negative=False)
     with db.uow() as uow:
-        loc = location_by_code(uow, location)
-        actor.require_location(loc.id, loc.code)
+        loc = accessible_location(uow, actor, location)
         resolved = resolve_lines(uow, [LineRef(line.sku, line.barcode) for line in lines])
         results = _book(
             uow,
@@ -175,8 +179,7 @@ def adjust(
             errors=[FieldError("reason", "stock.reason_required", "required")],
         )
     with db.uow() as uow:
-        loc = location_by_code(uow, location)
-        actor.require_location(loc.id, loc.code)
+        loc = accessible_location(uow, actor, location)
         resolved = resolve_lines(uow, [LineRef(line.sku, line.barcode) for line in lines])
         authorisation = authorise(
             uow,
@@ -303,12 +306,7 @@ def levels(
         )
         if sku is not None:
             stmt = stmt.where(Variant.sku == sku)
-        if location is not None:
-            loc = location_by_code(uow, location)
-            actor.require_location(loc.id, loc.code)
-            stmt = stmt.where(StockLevel.location_id == loc.id)
-        elif actor.location_ids is not None:
-            stmt = stmt.where(StockLevel.location_id.in_(actor.location_ids))
+        stmt = scope_to_locations(uow, actor, stmt, StockLevel.location_id, location)
         if after is not None:
             stmt = stmt.where(
                 tuple_(Variant.sku, Location.code) > tuple_(after["sku"], after["location"])
@@ -373,12 +371,7 @@ def movements(
         )
         if sku is not None:
             stmt = stmt.where(Variant.sku == sku)
-        if location is not None:
-            loc = location_by_code(uow, location)
-            actor.require_location(loc.id, loc.code)
-            stmt = stmt.where(StockMovement.location_id == loc.id)
-        elif actor.location_ids is not None:
-            stmt = stmt.where(StockMovement.location_id.in_(actor.location_ids))
+        stmt = scope_to_locations(uow, actor, stmt, StockMovement.location_id, location)
         if after is not None:
             stmt = stmt.where(StockMovement.id < cursor_uuid(after))
         rows = uow.session.execute(stmt).all()
