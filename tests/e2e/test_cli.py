@@ -23,6 +23,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.tamper import attacker, sqlite_drop_guards_sql
+
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
@@ -97,6 +99,12 @@ def _execute(url: str, sql: str, **params: object) -> list[tuple[object, ...]]:
             return [tuple(row) for row in result] if result.returns_rows else []
     finally:
         engine.dispose()
+
+
+def _tamper(url: str, sql: str, **params: object) -> None:
+    """Run `sql` as an attacker with direct database access (append-only guards bypassed)."""
+    with attacker(url) as conn:
+        conn.execute(text(sql), params)
 
 
 def test_help_lists_every_command() -> None:
@@ -226,7 +234,7 @@ def test_audit_verify_names_an_altered_entry(cli_any: Run, db_url: str) -> None:
     assert cli_any("demo").returncode == 0
     entry_id = _main_entry(db_url, 3)
     cast = "CAST(:d AS JSON)" if db_url.startswith("postgresql") else ":d"
-    _execute(
+    _tamper(
         db_url,
         f"UPDATE audit_entries SET details = {cast} WHERE id = :id",
         d=json.dumps({"username": "mallory", "role": "admin"}),
@@ -241,7 +249,7 @@ def test_audit_verify_names_an_altered_entry(cli_any: Run, db_url: str) -> None:
 
 def test_audit_verify_reports_a_deleted_entry_as_missing(cli_any: Run, db_url: str) -> None:
     assert cli_any("demo").returncode == 0
-    _execute(db_url, "DELETE FROM audit_entries WHERE chain = 'main' AND seq = 2")
+    _tamper(db_url, "DELETE FROM audit_entries WHERE chain = 'main' AND seq = 2")
     done = cli_any("audit", "verify")
     assert done.returncode == 1
     assert "chain main: seq 2" in done.stdout
@@ -250,6 +258,7 @@ def test_audit_verify_reports_a_deleted_entry_as_missing(cli_any: Run, db_url: s
 
 def test_audit_verify_reports_a_truncated_chain(seeded: Run, sqlite_file: Path) -> None:
     with sqlite3.connect(sqlite_file) as conn:
+        conn.executescript(sqlite_drop_guards_sql())  # as an attacker with file access would
         last = conn.execute("SELECT max(seq) FROM audit_entries WHERE chain = 'main'").fetchone()
         conn.execute("DELETE FROM audit_entries WHERE chain = 'main' AND seq = ?", last)
     done = seeded("audit", "verify")
