@@ -85,3 +85,10 @@ class TooManyRequests(DomainError):
 
     status = 429
     title = "Too many requests"
+
+
+class Unavailable(DomainError):
+    """A dependency (the database) does not answer (503)."""
+
+    status = 503
+    title = "Service unavailable"

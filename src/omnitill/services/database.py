@@ -5,6 +5,7 @@ from __future__ import annotations
 from omnitill.adapters.db import migrate
 from omnitill.adapters.db.database import Database
 from omnitill.config import Settings
+from omnitill.domain.errors import Unavailable
 
 __all__ = ["Database", "open_database", "upgrade_schema"]
 
@@ -26,5 +27,8 @@ def upgrade_schema(url: str, revision: str = "head") -> None:
 
 
 def readiness(db: Database) -> None:
-    """Raise if the database does not answer."""
-    db.ping()
+    """Raise 503 `health.database_unavailable` if the database does not answer."""
+    try:
+        db.ping()
+    except Exception as exc:
+        raise Unavailable("health.database_unavailable", "the database does not answer") from exc

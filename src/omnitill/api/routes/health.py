@@ -5,15 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from omnitill.api.deps import DbDep
-from omnitill.domain.errors import DomainError
 from omnitill.services.database import readiness
 
 router = APIRouter(tags=["health"])
-
-
-class NotReady(DomainError):
-    status = 503
-    title = "Not ready"
 
 
 @router.get("/healthz", summary="Liveness: 200 while the process is up")
@@ -25,8 +19,5 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz", summary="Readiness: 200 when the database answers")
 def readyz(db: DbDep) -> dict[str, str]:
     """503 `health.database_unavailable` when the database does not answer."""
-    try:
-        readiness(db)
-    except Exception as exc:
-        raise NotReady("health.database_unavailable", "the database does not answer") from exc
+    readiness(db)
     return {"status": "ready", "database": db.dialect}
