@@ -75,6 +75,16 @@ def db_url(backend: str, sqlite_template: Path, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def sqlite_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
+    """A migrated SQLite database, for tests of SQLite-specific behaviour only."""
+    target = tmp_path / "sqlite-only.db"
+    shutil.copyfile(sqlite_template, target)
+    database = Database(f"sqlite:///{target}")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=db_url,
