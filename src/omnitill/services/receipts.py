@@ -14,7 +14,7 @@ from omnitill.adapters.db.database import Database
 from omnitill.adapters.db.models import Location, Sale, User
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.money import minor_units
-from omnitill.services.sales import SaleView, get_sale
+from omnitill.services.sale_views import SaleView, get_sale
 
 
 @dataclass(frozen=True, slots=True)
