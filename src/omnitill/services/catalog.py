@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from omnitill.adapters.db.database import Database, UnitOfWork
 from omnitill.adapters.db.models import Brand, Category, Product, Variant
@@ -42,9 +41,10 @@ from omnitill.domain.catalog.validation import (
     gtin_key,
     raise_invalid,
 )
-from omnitill.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from omnitill.domain.errors import Conflict, FieldError, NotFound
 from omnitill.services import audit
-from omnitill.services.pagination import clamp_limit, decode_cursor, encode_cursor
+from omnitill.services.pagination import clamp_limit, cursor_value, encode_cursor
+from omnitill.services.uniqueness import flush_unique, taken
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +105,12 @@ def create_category(
             errors.append(FieldError("parent_id", "catalog.category_not_found", "no such category"))
         raise_invalid(errors)
         if uow.session.scalar(select(Category.id).where(Category.slug == slug)) is not None:
-            raise _taken("catalog.slug_taken", "slug", f"slug {slug!r} is already in use")
+            raise taken("catalog.slug_taken", "slug", f"slug {slug!r} is already in use")
         category = Category(name=name, slug=slug, parent_id=parent_id)
         uow.session.add(category)
-        _flush(uow, {"categories.slug": ("catalog.slug_taken", "slug")})
+        flush_unique(
+            uow, {"categories.slug": taken("catalog.slug_taken", "slug", "slug is already in use")}
+        )
         uow.commit()
         return category
 
@@ -116,7 +118,7 @@ def create_category(
 def list_categories(*, db: Database, cursor: str | None, limit: int | None) -> CategoryPage:
     """Categories in slug order, one page at a time."""
     size = clamp_limit(limit)
-    after = _cursor_value(cursor, "slug")
+    after = cursor_value(cursor, "slug")
     with db.uow(write=False) as uow:
         stmt = select(Category).order_by(Category.slug).limit(size + 1)
         if after is not None:
@@ -136,10 +138,12 @@ def create_brand(*, db: Database, actor: Actor, name: str) -> Brand:
     with db.uow() as uow:
         clash = select(Brand.id).where(func.lower(Brand.name) == name.lower())
         if uow.session.scalar(clash) is not None:
-            raise _taken("catalog.brand_taken", "name", f"brand {name!r} already exists")
+            raise taken("catalog.brand_taken", "name", f"brand {name!r} already exists")
         brand = Brand(name=name)
         uow.session.add(brand)
-        _flush(uow, {"brands.name": ("catalog.brand_taken", "name")})
+        flush_unique(
+            uow, {"brands.name": taken("catalog.brand_taken", "name", "name is already in use")}
+        )
         uow.commit()
         return brand
 
@@ -147,7 +151,7 @@ def create_brand(*, db: Database, actor: Actor, name: str) -> Brand:
 def list_brands(*, db: Database, cursor: str | None, limit: int | None) -> BrandPage:
     """Brands in name order, one page at a time."""
     size = clamp_limit(limit)
-    after = _cursor_value(cursor, "name")
+    after = cursor_value(cursor, "name")
     with db.uow(write=False) as uow:
         stmt = select(Brand).order_by(Brand.name).limit(size + 1)
         if after is not None:
@@ -190,7 +194,7 @@ def create_product(*, db: Database, actor: Actor, data: ProductInput) -> Product
         uow.session.flush()
         variants = tuple(_new_variant(product, v) for v in data.variants)
         uow.session.add_all(variants)
-        _flush(uow, _VARIANT_UNIQUE)
+        flush_unique(uow, _VARIANT_UNIQUE)
         uow.commit()
         return ProductRecord(product, variants)
 
@@ -272,7 +276,7 @@ def add_variant(
         _refuse_taken(uow, [("", data.sku, data.barcode)])
         variant = _new_variant(product, data)
         uow.session.add(variant)
-        _flush(uow, _VARIANT_UNIQUE)
+        flush_unique(uow, _VARIANT_UNIQUE)
         uow.commit()
         return VariantRecord(variant, product)
 
@@ -354,7 +358,7 @@ def update_variant(
                 },
             )
         _apply(variant, product, after)
-        _flush(uow, _VARIANT_UNIQUE)
+        flush_unique(uow, _VARIANT_UNIQUE)
         uow.commit()
         return VariantRecord(variant, product)
 
@@ -371,7 +375,7 @@ def list_variants(
     """Variants in SKU order, filtered by exact SKU, barcode (any GTIN padding) and words of
     `q`, each of which must appear in the variant's name, SKU, barcode or option values."""
     size = clamp_limit(limit)
-    after = _cursor_value(cursor, "sku")
+    after = cursor_value(cursor, "sku")
     stmt = select(Variant, Product).join(Product, Product.id == Variant.product_id)
     if sku is not None:
         stmt = stmt.where(Variant.sku == sku.strip())
@@ -430,8 +434,8 @@ _LOOKUP = (
 # --- helpers -------------------------------------------------------------------------------
 
 _VARIANT_UNIQUE = {
-    "variants.sku": ("catalog.sku_taken", "sku"),
-    "variants.barcode": ("catalog.barcode_taken", "barcode"),
+    "variants.sku": taken("catalog.sku_taken", "sku", "sku is already in use"),
+    "variants.barcode": taken("catalog.barcode_taken", "barcode", "barcode is already in use"),
 }
 
 
@@ -565,34 +569,3 @@ def _refuse_taken(uow: UnitOfWork, wanted: Sequence[tuple[str, str | None, str |
             "; ".join(f"{e.field}: {e.message}" for e in errors),
             errors=errors,
         )
-
-
-def _taken(code: str, field: str, message: str) -> Conflict:
-    return Conflict(code, message, errors=[FieldError(field, code, message)])
-
-
-def _flush(uow: UnitOfWork, unique: Mapping[str, tuple[str, str]]) -> None:
-    """Flush, turning a unique index lost to a concurrent writer into the same 409 as the
-    up-front check gives (SQLite names ``table.column``, PostgreSQL ``uq_table_column``)."""
-    try:
-        uow.session.flush()
-    except IntegrityError as exc:
-        message = str(exc.orig)
-        for column, (code, field) in unique.items():
-            if column in message or f"uq_{column.replace('.', '_')}" in message:
-                raise _taken(code, field, f"{field} is already in use") from exc
-        raise
-
-
-def _cursor_value(cursor: str | None, key: str) -> str | None:
-    decoded = decode_cursor(cursor)
-    if decoded is None:
-        return None
-    value = decoded.get(key)
-    if not isinstance(value, str):
-        raise ValidationFailed(
-            "pagination.invalid_cursor",
-            "the cursor is not one this API issued",
-            errors=[FieldError("cursor", "pagination.invalid_cursor", "unreadable cursor")],
-        )
-    return value

@@ -14,7 +14,6 @@ from dataclasses import dataclass, fields, replace
 
 import phonenumbers
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from omnitill.adapters.db.database import Database, UnitOfWork
 from omnitill.adapters.db.models import Customer, CustomerAddress
@@ -30,7 +29,8 @@ from omnitill.domain.customers.contacts import (
     normalize_email,
 )
 from omnitill.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
-from omnitill.services.pagination import clamp_limit, decode_cursor, encode_cursor
+from omnitill.services.pagination import clamp_limit, cursor_id, encode_cursor
+from omnitill.services.uniqueness import flush_unique, taken
 
 DEFAULT_PHONE_REGION = "US"
 
@@ -94,7 +94,7 @@ def create_customer(*, db: Database, actor: Actor, data: CustomerInput) -> Custo
             phone=phone,
         )
         uow.session.add(customer)
-        _flush(uow, email)
+        flush_unique(uow, {"customers.email": _email_taken(email)} if email else {})
         stored = _replace_addresses(uow, customer, addresses)
         uow.commit()
         return CustomerRecord(customer, stored)
@@ -156,7 +156,7 @@ def update_customer(
         customer.last_name = last.strip()
         customer.email = email
         customer.phone = phone
-        _flush(uow, email)
+        flush_unique(uow, {"customers.email": _email_taken(email)} if email else {})
         if addresses is not None:
             stored = _replace_addresses(uow, customer, addresses)
         else:
@@ -178,7 +178,7 @@ def list_customers(
     """Customers oldest first, filtered by exact email, phone (normalised the same way as on
     entry) and `q`, a prefix of the first name, last name, full name or email."""
     size = clamp_limit(limit)
-    after = _cursor_id(cursor)
+    after = cursor_id(cursor)
     stmt = select(Customer).order_by(Customer.id).limit(size + 1)
     if email is not None:
         stmt = stmt.where(Customer.email == normalize_email(email))
@@ -306,12 +306,7 @@ def _customer(uow: UnitOfWork, customer_id: uuid.UUID) -> Customer:
 
 
 def _email_taken(email: str) -> Conflict:
-    message = f"{email} belongs to another customer"
-    return Conflict(
-        "customer.email_taken",
-        message,
-        errors=[FieldError("email", "customer.email_taken", message)],
-    )
+    return taken("customer.email_taken", "email", f"{email} belongs to another customer")
 
 
 def _refuse_taken_email(uow: UnitOfWork, email: str | None, *, exclude: uuid.UUID | None) -> None:
@@ -322,28 +317,3 @@ def _refuse_taken_email(uow: UnitOfWork, email: str | None, *, exclude: uuid.UUI
         stmt = stmt.where(Customer.id != exclude)
     if uow.session.scalar(stmt) is not None:
         raise _email_taken(email)
-
-
-def _flush(uow: UnitOfWork, email: str | None) -> None:
-    """Flush, turning an email taken by a concurrent writer into the same 409."""
-    try:
-        uow.session.flush()
-    except IntegrityError as exc:
-        message = str(exc.orig)
-        if email is not None and ("customers.email" in message or "uq_customers_email" in message):
-            raise _email_taken(email) from exc
-        raise
-
-
-def _cursor_id(cursor: str | None) -> uuid.UUID | None:
-    decoded = decode_cursor(cursor)
-    if decoded is None:
-        return None
-    try:
-        return uuid.UUID(str(decoded["id"]))
-    except (KeyError, ValueError) as exc:
-        raise ValidationFailed(
-            "pagination.invalid_cursor",
-            "the cursor is not one this API issued",
-            errors=[FieldError("cursor", "pagination.invalid_cursor", "unreadable cursor")],
-        ) from exc

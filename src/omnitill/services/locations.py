@@ -15,17 +15,17 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from omnitill.adapters.db.database import Database, UnitOfWork
 from omnitill.adapters.db.models import Location, Register
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.catalog.validation import raise_invalid
 from omnitill.domain.customers.countries import is_country
-from omnitill.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from omnitill.domain.errors import Conflict, FieldError, NotFound
 from omnitill.domain.money import ISO_4217_CODES
 from omnitill.services import audit
-from omnitill.services.pagination import clamp_limit, decode_cursor, encode_cursor
+from omnitill.services.pagination import clamp_limit, cursor_value, encode_cursor
+from omnitill.services.uniqueness import flush_unique, taken
 
 _CODE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?$")
 _KINDS = ("store", "warehouse")
@@ -115,7 +115,7 @@ def create_location(*, db: Database, actor: Actor, data: LocationInput) -> Locat
         location.latitude = _degrees(data.latitude)
         location.longitude = _degrees(data.longitude)
         uow.session.add(location)
-        _flush(uow, "locations.code", "location.code_taken", data.code)
+        flush_unique(uow, {"locations.code": _code_taken("location.code_taken", "code", data.code)})
         audit.record(
             uow,
             action="location.created",
@@ -133,7 +133,7 @@ def list_locations(
 ) -> LocationPage:
     """Locations in code order; staff bound to locations see only theirs."""
     size = clamp_limit(limit)
-    after = _cursor_value(cursor)
+    after = cursor_value(cursor, "code")
     stmt = select(Location).order_by(Location.code).limit(size + 1)
     if after is not None:
         stmt = stmt.where(Location.code > after)
@@ -221,7 +221,7 @@ def enroll_register(
             raise _code_taken("register.code_taken", "code", code)
         register = Register(code=code, name=name, location_id=location.id)
         uow.session.add(register)
-        _flush(uow, "registers.code", "register.code_taken", code)
+        flush_unique(uow, {"registers.code": _code_taken("register.code_taken", "code", code)})
         audit.record(
             uow,
             action="register.enrolled",
@@ -244,7 +244,7 @@ def list_registers(
 ) -> RegisterPage:
     """Registers in code order, of one location or of every location the actor may see."""
     size = clamp_limit(limit)
-    after = _cursor_value(cursor)
+    after = cursor_value(cursor, "code")
     stmt = (
         select(Register, Location.code)
         .join(Location, Location.id == Register.location_id)
@@ -381,32 +381,4 @@ def _visible_location(uow: UnitOfWork, actor: Actor, code: str) -> Location:
 
 
 def _code_taken(error_code: str, field: str, code: str) -> Conflict:
-    message = f"code {code!r} is already in use"
-    return Conflict(
-        error_code, message, {"code": code}, errors=[FieldError(field, error_code, message)]
-    )
-
-
-def _flush(uow: UnitOfWork, column: str, error_code: str, code: str) -> None:
-    """Flush, turning a unique index lost to a concurrent writer into the same 409."""
-    try:
-        uow.session.flush()
-    except IntegrityError as exc:
-        message = str(exc.orig)
-        if column in message or f"uq_{column.replace('.', '_')}" in message:
-            raise _code_taken(error_code, "code", code) from exc
-        raise
-
-
-def _cursor_value(cursor: str | None) -> str | None:
-    decoded = decode_cursor(cursor)
-    if decoded is None:
-        return None
-    value = decoded.get("code")
-    if not isinstance(value, str):
-        raise ValidationFailed(
-            "pagination.invalid_cursor",
-            "the cursor is not one this API issued",
-            errors=[FieldError("cursor", "pagination.invalid_cursor", "unreadable cursor")],
-        )
-    return value
+    return taken(error_code, field, f"code {code!r} is already in use", {"code": code})

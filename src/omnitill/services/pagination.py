@@ -59,3 +59,20 @@ def cursor_uuid(after: dict[str, Any], key: str = "id") -> uuid.UUID:
         return uuid.UUID(str(after[key]))
     except (KeyError, ValueError) as exc:
         raise _invalid() from exc
+
+
+def cursor_value(cursor: str | None, key: str) -> str | None:
+    """The text sort key a cursor carries under `key` (None for the first page)."""
+    after = decode_cursor(cursor)
+    if after is None:
+        return None
+    value = after.get(key)
+    if not isinstance(value, str):
+        raise _invalid()
+    return value
+
+
+def cursor_id(cursor: str | None) -> uuid.UUID | None:
+    """The UUID sort key a cursor carries under ``id`` (None for the first page)."""
+    after = decode_cursor(cursor)
+    return None if after is None else cursor_uuid(after)
