@@ -33,6 +33,7 @@ from omnitill.domain.catalog.products import (
     VariantInput,
 )
 from omnitill.services import catalog as catalog_service
+from omnitill.services import catalog_taxonomy as taxonomy_service
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 
@@ -50,7 +51,7 @@ Limit = Annotated[int | None, Query(description="Page size, 1 to 200 (default 50
 )
 def create_category(body: CategoryCreate, actor: Writer, db: DbDep) -> CategoryRead:
     """409 `catalog.slug_taken`; 422 `catalog.invalid_slug`, `catalog.category_not_found`."""
-    category = catalog_service.create_category(
+    category = taxonomy_service.create_category(
         db=db, actor=actor, name=body.name, slug=body.slug, parent_id=body.parent_id
     )
     return CategoryRead.model_validate(category, from_attributes=True)
@@ -61,7 +62,7 @@ def list_categories(
     _actor: Reader, db: DbDep, cursor: Cursor = None, limit: Limit = None
 ) -> CategoryPage:
     """Categories in slug order."""
-    page = catalog_service.list_categories(db=db, cursor=cursor, limit=limit)
+    page = taxonomy_service.list_categories(db=db, cursor=cursor, limit=limit)
     return CategoryPage(
         items=[CategoryRead.model_validate(c, from_attributes=True) for c in page.items],
         next_cursor=page.next_cursor,
@@ -76,14 +77,14 @@ def list_categories(
 )
 def create_brand(body: BrandCreate, actor: Writer, db: DbDep) -> BrandRead:
     """409 `catalog.brand_taken` when the name exists in any letter case."""
-    brand = catalog_service.create_brand(db=db, actor=actor, name=body.name)
+    brand = taxonomy_service.create_brand(db=db, actor=actor, name=body.name)
     return BrandRead.model_validate(brand, from_attributes=True)
 
 
 @router.get("/brands", response_model=BrandPage, summary="List brands")
 def list_brands(_actor: Reader, db: DbDep, cursor: Cursor = None, limit: Limit = None) -> BrandPage:
     """Brands in name order."""
-    page = catalog_service.list_brands(db=db, cursor=cursor, limit=limit)
+    page = taxonomy_service.list_brands(db=db, cursor=cursor, limit=limit)
     return BrandPage(
         items=[BrandRead.model_validate(b, from_attributes=True) for b in page.items],
         next_cursor=page.next_cursor,
