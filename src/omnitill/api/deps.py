@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from omnitill.config import Settings
@@ -69,3 +69,11 @@ OverrideHeader = Annotated[
         "permission your role lacks.",
     ),
 ]
+
+
+# Query parameters every list endpoint shares. The service checks the limit, so a bad one
+# answers with the stable code `pagination.invalid_limit`.
+Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
+Limit = Annotated[int | None, Query(description="Page size, 1 to 200 (default 50).")]
+SkuFilter = Annotated[str | None, Query(description="Exact SKU.")]
+LocationFilter = Annotated[str | None, Query(description="Location code, e.g. S01.")]

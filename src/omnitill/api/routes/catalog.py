@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel
 
-from omnitill.api.deps import DbDep, require
+from omnitill.api.deps import Cursor, DbDep, Limit, require
 from omnitill.api.schemas.catalog import (
     BrandCreate,
     BrandPage,
@@ -39,8 +39,6 @@ router = APIRouter(prefix="/api/v1", tags=["catalog"])
 
 Reader = Annotated[Actor, Depends(require(Permission.CATALOG_READ))]
 Writer = Annotated[Actor, Depends(require(Permission.CATALOG_WRITE))]
-Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
-Limit = Annotated[int | None, Query(description="Page size, 1 to 200 (default 50).")]
 
 
 @router.post(

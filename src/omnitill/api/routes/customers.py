@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from omnitill.api.deps import DbDep, require
+from omnitill.api.deps import Cursor, DbDep, Limit, require
 from omnitill.api.schemas.customers import (
     AddressCreate,
     AddressRead,
@@ -62,8 +62,8 @@ def list_customers(
     q: Annotated[
         str | None, Query(max_length=200, description="Prefix of a name or of the email.")
     ] = None,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
-    limit: Annotated[int | None, Query(description="Page size, 1 to 200 (default 50).")] = None,
+    cursor: Cursor = None,
+    limit: Limit = None,
 ) -> CustomerPage:
     """Oldest first; 422 `customer.invalid_phone` when `phone` is not a number."""
     page = customer_service.list_customers(

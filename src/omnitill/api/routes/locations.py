@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from omnitill.api.deps import DbDep, require
+from omnitill.api.deps import Cursor, DbDep, Limit, require
 from omnitill.api.schemas.locations import (
     LocationCreate,
     LocationPage,
@@ -25,8 +25,6 @@ router = APIRouter(prefix="/api/v1", tags=["locations"])
 
 Reader = Annotated[Actor, Depends(require(Permission.LOCATIONS_READ))]
 Writer = Annotated[Actor, Depends(require(Permission.LOCATIONS_WRITE))]
-Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
-Limit = Annotated[int | None, Query(description="Page size, 1 to 200 (default 50).")]
 
 
 @router.post(

@@ -10,7 +10,14 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import HTMLResponse
 
-from omnitill.api.deps import CurrentActor, DbDep, OverrideHeader
+from omnitill.api.deps import (
+    CurrentActor,
+    Cursor,
+    DbDep,
+    Limit,
+    LocationFilter,
+    OverrideHeader,
+)
 from omnitill.api.schemas.sales import (
     PaymentRead,
     SaleCreate,
@@ -123,9 +130,9 @@ def list_sales(
     actor: CurrentActor,
     db: DbDep,
     receipt_number: Annotated[str | None, Query(description="Exact receipt number.")] = None,
-    location: Annotated[str | None, Query(description="Location code.")] = None,
-    cursor: str | None = None,
-    limit: Annotated[int | None, Query(ge=1, le=200)] = None,
+    location: LocationFilter = None,
+    cursor: Cursor = None,
+    limit: Limit = None,
 ) -> SalePage:
     """Newest first; staff bound to stores see only their stores' sales."""
     views, next_cursor = sale_service.list_sales(

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, status
 
-from omnitill.api.deps import CurrentActor, DbDep, OverrideHeader, require
+from omnitill.api.deps import (
+    CurrentActor,
+    Cursor,
+    DbDep,
+    Limit,
+    LocationFilter,
+    OverrideHeader,
+    SkuFilter,
+    require,
+)
 from omnitill.api.schemas.stock import (
     LedgerEntryRead,
     LedgerPage,
@@ -51,10 +60,10 @@ def _lines(body: StockReceiveCreate | StockAdjustmentCreate) -> list[stock_servi
 def list_stock(
     actor: CurrentActor,
     db: DbDep,
-    sku: Annotated[str | None, Query(description="Exact SKU.")] = None,
-    location: Annotated[str | None, Query(description="Location code.")] = None,
-    cursor: str | None = None,
-    limit: Annotated[int | None, Query(ge=1, le=200)] = None,
+    sku: SkuFilter = None,
+    location: LocationFilter = None,
+    cursor: Cursor = None,
+    limit: Limit = None,
 ) -> StockPage:
     """Staff bound to stores see only their stores' stock."""
     rows, next_cursor = stock_service.levels(
@@ -130,10 +139,10 @@ def adjust_stock(
 def list_movements(
     actor: CurrentActor,
     db: DbDep,
-    sku: Annotated[str | None, Query(description="Exact SKU.")] = None,
-    location: Annotated[str | None, Query(description="Location code.")] = None,
-    cursor: str | None = None,
-    limit: Annotated[int | None, Query(ge=1, le=200)] = None,
+    sku: SkuFilter = None,
+    location: LocationFilter = None,
+    cursor: Cursor = None,
+    limit: Limit = None,
 ) -> LedgerPage:
     """Newest first; every change of stock with its reason, document and actor."""
     rows, next_cursor = stock_service.movements(
