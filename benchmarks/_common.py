@@ -34,6 +34,16 @@ def fresh_database(name: str) -> str:
     return base.set(database=name).render_as_string(hide_password=False)
 
 
+def drop_database(name: str) -> None:
+    """Drop a scratch database made by `fresh_database`."""
+    admin = create_engine(
+        make_url(server_url()).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def libpq_args(url: str) -> list[str]:
     """pgbench/psql connection flags for a SQLAlchemy URL."""
     u = make_url(url)

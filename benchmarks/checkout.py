@@ -20,7 +20,7 @@ import threading
 import time
 from decimal import Decimal
 
-from _common import free_port, fresh_database, libpq_args, start_server, summary_ms
+from _common import drop_database, free_port, fresh_database, libpq_args, start_server, summary_ms
 from omnitill.adapters.db.models import (
     Location,
     Product,
@@ -203,7 +203,11 @@ def main() -> None:
         f"{'ok' if consistent else 'BROKEN'}"
     )
 
-    tps = pgbench_tps(args.clients, int(args.seconds))
+    try:
+        tps = pgbench_tps(args.clients, int(args.seconds))
+    finally:
+        drop_database("omnitill_bench")
+        drop_database("omnitill_pgbench")
     print(f"pgbench (TPC-B-like, scale 10, {args.clients} clients): {tps:.1f} tps")
     print(f"ratio sales/s : pgbench tps = {rate / tps:.3f} (aim >= 0.05)")
 
