@@ -280,3 +280,13 @@ def test_receipts_print_the_sale_as_charged(client, store):
     assert "S01-R1-000001" in html.text
     assert "$74.55" in html.text
     assert "Sales tax 8.875%" in html.text
+
+
+def test_a_sale_without_a_valid_token_is_refused_and_writes_nothing(client, db, store):
+    before = counts(db)
+    missing = client.post("/api/v1/sales", json=sale_body())
+    assert (missing.status_code, missing.json()["code"]) == (401, "auth.required")
+    client.post("/api/v1/auth/logout", headers=store["headers"])
+    revoked = client.post("/api/v1/sales", json=sale_body(), headers=store["headers"])
+    assert (revoked.status_code, revoked.json()["code"]) == (401, "auth.token_revoked")
+    assert counts(db) == before

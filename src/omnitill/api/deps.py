@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
@@ -32,20 +33,42 @@ DbDep = Annotated[Database, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_actor(
+@dataclass(slots=True)
+class Principal:
+    """The bearer token of a request, resolved to its staff member on first use."""
+
+    request: Request
+    db: Database
+    token: str
+
+    def actor(self) -> Actor:
+        """The staff member (401 with the reason otherwise); blocking, so call it from a
+        sync route or dependency, which FastAPI runs in its threadpool."""
+        cached = getattr(self.request.state, "actor", None)
+        if isinstance(cached, Actor):
+            return cached
+        actor = auth_service.resolve_token(db=self.db, token=self.token)
+        self.request.state.actor = actor
+        return actor
+
+
+async def get_principal(
     request: Request,
     db: DbDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
-    """The staff member behind the bearer token (401 with the reason otherwise)."""
-    cached = getattr(request.state, "actor", None)
-    if isinstance(cached, Actor):
-        return cached
+) -> Principal:
+    """The request's bearer token, not yet looked up (async: no threadpool hop)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("auth.required", "send Authorization: Bearer <token>")
-    actor = auth_service.resolve_token(db=db, token=credentials.credentials)
-    request.state.actor = actor
-    return actor
+    return Principal(request, db, credentials.credentials)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_actor(principal: PrincipalDep) -> Actor:
+    """The staff member behind the bearer token (401 with the reason otherwise)."""
+    return principal.actor()
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
