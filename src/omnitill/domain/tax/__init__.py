@@ -1,0 +1,1 @@
+"""Tax: jurisdictions of stacked components, computed by a pure engine (`engine.compute_tax`)."""

@@ -1,0 +1,248 @@
+"""The tax engine: a pure function from a priced document to its taxes, cent by cent.
+
+`compute_tax(TaxInput) -> TaxResult`. What is included: every line's amount after discounts
+and, when given, shipping. Per line and component it finds the rate in force on the date for
+the line's tax class (0 when the class is not taxed or a threshold exempts the unit price),
+then the exact tax: on the net for ordinary components, on the net plus the ordinary
+components' tax for compound ones (Quebec's QST before 2013 taxed the GST). Prices that
+include tax are split into net and tax with the same factors.
+
+Rounding happens once per *rounding group* (see `model`): per line and group at the group's
+combined exact tax (`RoundingLevel.LINE`), or once per group over the whole document
+(`RoundingLevel.DOCUMENT`). The rounded amount is then split among the group's components,
+and for document rounding among the lines, by largest remainder on the exact figures, so every
+breakdown adds up to what was charged. With tax-inclusive prices the net is what remains of
+the price after the rounded tax, so net + tax always equals the shelf price.
+
+A document for an exempt customer (certificate) or channel (B2B export) carries no tax; with
+inclusive prices the customer pays the net.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from omnitill.domain.errors import FieldError, ValidationFailed
+from omnitill.domain.money import allocate, round_minor
+from omnitill.domain.tax.model import SHIPPING_CLASS, Jurisdiction, RoundingLevel, TaxComponent
+
+SHIPPING_KEY = "shipping"
+_WEIGHT_SCALE = Decimal(10) ** 9
+
+
+@dataclass(frozen=True, slots=True)
+class TaxableLine:
+    """A line as priced: `amount` after discounts, tax included when the jurisdiction's
+    prices include it. The unit price for thresholds is amount / quantity."""
+
+    key: str
+    tax_class: str
+    quantity: int
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaxInput:
+    jurisdiction: Jurisdiction
+    lines: Sequence[TaxableLine]
+    on: date
+    shipping: int = 0
+    channel: str | None = None
+    exemption_certificate: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentTax:
+    code: str
+    name: str
+    rate: Decimal
+    taxable: int
+    tax: int
+
+
+@dataclass(frozen=True, slots=True)
+class LineTax:
+    key: str
+    net: int
+    tax: int
+    gross: int
+    components: tuple[ComponentTax, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TaxResult:
+    lines: tuple[LineTax, ...]
+    shipping: LineTax | None
+    breakdown: tuple[ComponentTax, ...]  # per component and rate, for receipts and reports
+    net_total: int
+    tax_total: int
+    gross_total: int
+    exempt_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    key: str
+    tax_class: str
+    quantity: int
+    amount: int
+    shipping: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Exact:
+    """One component's exact tax on one item, before rounding."""
+
+    item: int
+    component: TaxComponent
+    rate: Decimal
+    tax: Decimal
+
+
+def compute_tax(data: TaxInput) -> TaxResult:
+    """Taxes of a document under `data.jurisdiction` on `data.on` (see the module docstring)."""
+    items = _items(data)
+    j = data.jurisdiction
+    exempt = _exempt_reason(data)
+    exact = [] if exempt else _exact_taxes(j, items, data.on)
+    rounded = _round(j, items, exact)
+    per_item: dict[int, list[tuple[_Exact, int]]] = defaultdict(list)
+    for entry, tax in zip(exact, rounded, strict=True):
+        per_item[entry.item].append((entry, tax))
+    results = [_line_tax(j, item, per_item[i]) for i, item in enumerate(items)]
+    if exempt and j.inclusive:
+        results = [_exempt_inclusive(j, item, data.on) for item in items]
+    lines = tuple(r for r, item in zip(results, items, strict=True) if not item.shipping)
+    shipping = next((r for r, item in zip(results, items, strict=True) if item.shipping), None)
+    return TaxResult(
+        lines=lines,
+        shipping=shipping,
+        breakdown=_breakdown(results),
+        net_total=sum(r.net for r in results),
+        tax_total=sum(r.tax for r in results),
+        gross_total=sum(r.gross for r in results),
+        exempt_reason=exempt,
+    )
+
+
+def _items(data: TaxInput) -> list[_Item]:
+    errors = [
+        FieldError(f"lines.{i}", "tax.invalid_line", "amount must be >= 0 and quantity >= 1")
+        for i, line in enumerate(data.lines)
+        if line.amount < 0 or line.quantity < 1
+    ]
+    if data.shipping < 0:
+        errors.append(FieldError("shipping", "tax.invalid_line", "must be >= 0"))
+    if errors:
+        raise ValidationFailed("tax.invalid_line", "some taxable lines are invalid", errors=errors)
+    items = [_Item(x.key, x.tax_class, x.quantity, x.amount, False) for x in data.lines]
+    if data.shipping:
+        items.append(_Item(SHIPPING_KEY, SHIPPING_CLASS, 1, data.shipping, True))
+    return items
+
+
+def _exempt_reason(data: TaxInput) -> str | None:
+    if data.exemption_certificate:
+        return f"exemption certificate {data.exemption_certificate}"
+    if data.channel is not None and data.channel in data.jurisdiction.exempt_channels:
+        return f"channel {data.channel} is exempt"
+    return None
+
+
+def _rates(j: Jurisdiction, item: _Item, on: date) -> list[tuple[TaxComponent, Decimal]]:
+    unit = item.amount // item.quantity
+    found = []
+    for c in j.components:
+        if not c.in_force(on) or (item.shipping and not c.applies_to_shipping):
+            continue
+        rate = (
+            c.rates.get(item.tax_class, Decimal(0))
+            if item.shipping
+            else c.rate_for(item.tax_class, unit)
+        )
+        if rate:
+            found.append((c, rate))
+    return found
+
+
+def _factors(rates: list[tuple[TaxComponent, Decimal]]) -> tuple[Decimal, Decimal]:
+    """(sum of ordinary rates, total tax per unit of net)."""
+    ordinary = sum((r for c, r in rates if not c.compound), Decimal(0))
+    compound = sum((r * (1 + ordinary) for c, r in rates if c.compound), Decimal(0))
+    return ordinary, ordinary + compound
+
+
+def _exact_taxes(j: Jurisdiction, items: list[_Item], on: date) -> list[_Exact]:
+    exact: list[_Exact] = []
+    for i, item in enumerate(items):
+        rates = _rates(j, item, on)
+        ordinary, total = _factors(rates)
+        net = Decimal(item.amount) / (1 + total) if j.inclusive else Decimal(item.amount)
+        for component, rate in rates:
+            base = net * (1 + ordinary) if component.compound else net
+            exact.append(_Exact(i, component, rate, base * rate))
+    return exact
+
+
+def _split(total: int, shares: list[Decimal]) -> list[int]:
+    return allocate(total, [int((s * _WEIGHT_SCALE).to_integral_value()) for s in shares])
+
+
+def _round(j: Jurisdiction, items: list[_Item], exact: list[_Exact]) -> list[int]:
+    """Rounded tax of each exact entry, rounding once per group (per line or per document)."""
+    groups: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    for n, entry in enumerate(exact):
+        scope: tuple[object, ...] = (j.group_of(entry.component),)
+        if j.rounding is RoundingLevel.LINE:
+            scope = (*scope, entry.item)
+        groups[scope].append(n)
+    rounded = [0] * len(exact)
+    for members in groups.values():
+        shares = [exact[n].tax for n in members]
+        total = round_minor(sum(shares, Decimal(0)), j.mode)
+        for n, part in zip(members, _split(total, shares), strict=True):
+            rounded[n] = part
+    return rounded
+
+
+def _line_tax(j: Jurisdiction, item: _Item, taxes: list[tuple[_Exact, int]]) -> LineTax:
+    tax = sum(t for _, t in taxes)
+    net = item.amount - tax if j.inclusive else item.amount
+    ordinary_tax = sum(t for e, t in taxes if not e.component.compound)
+    components = tuple(
+        ComponentTax(
+            code=e.component.code,
+            name=e.component.name,
+            rate=e.rate,
+            taxable=net + ordinary_tax if e.component.compound else net,
+            tax=t,
+        )
+        for e, t in taxes
+    )
+    return LineTax(item.key, net, tax, net + tax, components)
+
+
+def _exempt_inclusive(j: Jurisdiction, item: _Item, on: date) -> LineTax:
+    """An exempt buyer of a tax-inclusive price pays the net: the price less its tax."""
+    _, total = _factors(_rates(j, item, on))
+    net = round_minor(Decimal(item.amount) / (1 + total), j.mode)
+    return LineTax(item.key, net, 0, net, ())
+
+
+def _breakdown(results: list[LineTax]) -> tuple[ComponentTax, ...]:
+    totals: dict[tuple[str, Decimal], list[int]] = {}
+    names: dict[str, str] = {}
+    for line in results:
+        for c in line.components:
+            entry = totals.setdefault((c.code, c.rate), [0, 0])
+            entry[0] += c.taxable
+            entry[1] += c.tax
+            names[c.code] = c.name
+    return tuple(
+        ComponentTax(code, names[code], rate, taxable, tax)
+        for (code, rate), (taxable, tax) in totals.items()
+    )
