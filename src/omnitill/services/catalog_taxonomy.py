@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import func, select
 
 from omnitill.adapters.db.database import Database
-from omnitill.adapters.db.models import Brand, Category
+from omnitill.adapters.db.models import Base, Brand, Category
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.catalog.categories import check_slug, slugify
 from omnitill.domain.catalog.validation import check_product_name, raise_invalid
 from omnitill.domain.errors import FieldError
 from omnitill.services.pagination import clamp_limit, cursor_value, encode_cursor
 from omnitill.services.uniqueness import flush_unique, taken
+
+T = TypeVar("T", bound=Base)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,18 +61,8 @@ def create_category(
 
 def list_categories(*, db: Database, cursor: str | None, limit: int | None) -> CategoryPage:
     """Categories in slug order, one page at a time."""
-    size = clamp_limit(limit)
-    after = cursor_value(cursor, "slug")
-    with db.uow(write=False) as uow:
-        stmt = select(Category).order_by(Category.slug).limit(size + 1)
-        if after is not None:
-            stmt = stmt.where(Category.slug > after)
-        rows = list(uow.session.scalars(stmt))
-    more = len(rows) > size
-    rows = rows[:size]
-    return CategoryPage(
-        tuple(rows), encode_cursor({"slug": rows[-1].slug}) if more and rows else None
-    )
+    rows, next_cursor = _page_by(db=db, model=Category, key="slug", cursor=cursor, limit=limit)
+    return CategoryPage(rows, next_cursor)
 
 
 def create_brand(*, db: Database, actor: Actor, name: str) -> Brand:
@@ -91,13 +84,23 @@ def create_brand(*, db: Database, actor: Actor, name: str) -> Brand:
 
 def list_brands(*, db: Database, cursor: str | None, limit: int | None) -> BrandPage:
     """Brands in name order, one page at a time."""
+    rows, next_cursor = _page_by(db=db, model=Brand, key="name", cursor=cursor, limit=limit)
+    return BrandPage(rows, next_cursor)
+
+
+def _page_by(
+    *, db: Database, model: type[T], key: str, cursor: str | None, limit: int | None
+) -> tuple[tuple[T, ...], str | None]:
+    """One page of `model` rows in order of their unique text column `key` (keyset paging)."""
     size = clamp_limit(limit)
-    after = cursor_value(cursor, "name")
+    after = cursor_value(cursor, key)
+    column = getattr(model, key)
     with db.uow(write=False) as uow:
-        stmt = select(Brand).order_by(Brand.name).limit(size + 1)
+        stmt = select(model).order_by(column).limit(size + 1)
         if after is not None:
-            stmt = stmt.where(Brand.name > after)
+            stmt = stmt.where(column > after)
         rows = list(uow.session.scalars(stmt))
     more = len(rows) > size
     rows = rows[:size]
-    return BrandPage(tuple(rows), encode_cursor({"name": rows[-1].name}) if more and rows else None)
+    next_cursor = encode_cursor({key: getattr(rows[-1], key)}) if more and rows else None
+    return tuple(rows), next_cursor
