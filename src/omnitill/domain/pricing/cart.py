@@ -17,7 +17,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 from omnitill.domain.pricing.model import PriceBook
-from omnitill.domain.promotions.model import Coupon, CouponRefusal, Promotion, Usage
+from omnitill.domain.promotions.index import PromotionCatalog
+from omnitill.domain.promotions.model import Coupon, CouponRefusal, Usage
 from omnitill.domain.tax.engine import ComponentTax
 from omnitill.domain.tax.model import Jurisdiction
 
@@ -71,7 +72,7 @@ class PricingInput:
     context: PricingContext
     lines: Sequence[CartLine]
     book: PriceBook
-    promotions: Sequence[Promotion] = ()
+    promotions: PromotionCatalog | None = None  # built once per catalog version
     usage: Mapping[str, Usage] = field(default_factory=dict)  # by promotion id
     coupons: Mapping[str, Coupon] = field(default_factory=dict)  # entered codes found, by code
     coupon_codes: Sequence[str] = ()  # as entered, in order
