@@ -21,6 +21,7 @@ class Permission(StrEnum):
     SALES_CREATE = "sales.create"
     SALES_READ = "sales.read"
     PRICE_OVERRIDE = "sales.price_override"
+    MANUAL_DISCOUNT = "sales.manual_discount"
     CATALOG_READ = "catalog.read"
     CATALOG_WRITE = "catalog.write"
     CUSTOMERS_READ = "customers.read"
@@ -34,10 +35,15 @@ class Permission(StrEnum):
     USERS_WRITE = "users.write"
     OVERRIDES_GRANT = "overrides.grant"
     AUDIT_READ = "audit.read"
+    PRICING_READ = "pricing.read"
+    PRICING_WRITE = "pricing.write"  # price lists, exchange rates, promotions, coupons
+    TAX_WRITE = "tax.write"  # tax classes, jurisdictions and rates
 
 
 # A manager override may authorise one of these for a cashier; the rest need the role.
-SENSITIVE: frozenset[Permission] = frozenset({Permission.PRICE_OVERRIDE, Permission.STOCK_ADJUST})
+SENSITIVE: frozenset[Permission] = frozenset(
+    {Permission.PRICE_OVERRIDE, Permission.MANUAL_DISCOUNT, Permission.STOCK_ADJUST}
+)
 
 _READ_ALL = {
     Permission.SALES_READ,
@@ -45,6 +51,7 @@ _READ_ALL = {
     Permission.CUSTOMERS_READ,
     Permission.LOCATIONS_READ,
     Permission.STOCK_READ,
+    Permission.PRICING_READ,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -54,7 +61,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {
             Permission.SALES_CREATE,
             Permission.PRICE_OVERRIDE,
+            Permission.MANUAL_DISCOUNT,
             Permission.CATALOG_WRITE,
+            Permission.PRICING_WRITE,
             Permission.CUSTOMERS_WRITE,
             Permission.STOCK_RECEIVE,
             Permission.STOCK_ADJUST,
@@ -68,6 +77,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SALES_CREATE,
             Permission.SALES_READ,
             Permission.CATALOG_READ,
+            Permission.PRICING_READ,
             Permission.CUSTOMERS_READ,
             Permission.CUSTOMERS_WRITE,
             Permission.LOCATIONS_READ,
@@ -78,6 +88,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {
             Permission.CATALOG_READ,
             Permission.CATALOG_WRITE,
+            Permission.PRICING_READ,
             Permission.LOCATIONS_READ,
             Permission.STOCK_READ,
             Permission.STOCK_RECEIVE,
