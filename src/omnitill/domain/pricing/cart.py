@@ -21,6 +21,7 @@ from omnitill.domain.promotions.index import PromotionCatalog
 from omnitill.domain.promotions.model import Coupon, CouponRefusal, Usage
 from omnitill.domain.tax.engine import ComponentTax
 from omnitill.domain.tax.model import Jurisdiction
+from omnitill.domain.tax.provider import TaxProvider
 
 
 class DiscountKind(StrEnum):
@@ -80,6 +81,7 @@ class PricingInput:
     jurisdiction: Jurisdiction | None = None  # None: not taxed here
     exemption_certificate: str | None = None
     shipping: int = 0
+    tax_provider: TaxProvider | None = None  # None: the built-in tables (compute_tax)
 
 
 class PriceSource(StrEnum):

@@ -5,7 +5,9 @@ and, when given, shipping. Per line and component it finds the rate in force on 
 the line's tax class (0 when the class is not taxed or a threshold exempts the unit price),
 then the exact tax: on the net for ordinary components, on the net plus the ordinary
 components' tax for compound ones (Quebec's QST before 2013 taxed the GST). Prices that
-include tax are split into net and tax with the same factors.
+include tax are split into net and tax with the same factors. Whether a price includes tax is
+the jurisdiction's setting, unless a line says otherwise (`TaxableLine.inclusive`: a B2B price
+list quoted net in a VAT country, say); shipping always follows the jurisdiction.
 
 Rounding happens once per *rounding group* (see `model`): per line and group at the group's
 combined exact tax (`RoundingLevel.LINE`), or once per group over the whole document
@@ -25,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from omnitill.domain.errors import FieldError, ValidationFailed
 from omnitill.domain.money import allocate, round_minor
@@ -36,13 +39,14 @@ _WEIGHT_SCALE = Decimal(10) ** 9
 
 @dataclass(frozen=True, slots=True)
 class TaxableLine:
-    """A line as priced: `amount` after discounts, tax included when the jurisdiction's
-    prices include it. The unit price for thresholds is amount / quantity."""
+    """A line as priced: `amount` after discounts, tax included when `inclusive` (None: when
+    the jurisdiction's prices include it). The unit price for thresholds is amount / quantity."""
 
     key: str
     tax_class: str
     quantity: int
     amount: int
+    inclusive: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,23 +88,57 @@ class TaxResult:
     exempt_reason: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Item:
+class _Item(NamedTuple):
     key: str
     tax_class: str
     quantity: int
     amount: int
     shipping: bool
+    inclusive: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _Exact:
+class _Exact(NamedTuple):
     """One component's exact tax on one item, before rounding."""
 
     item: int
     component: TaxComponent
     rate: Decimal
     tax: Decimal
+    weight: int  # the component's share of one line's tax, as an integer weight
+
+
+class _Rates(NamedTuple):
+    """What a unit of one tax class pays: each taxing component with its rate and its weight
+    in the line's tax (the rate, or for a compound levy the rate on net plus ordinary tax),
+    the sum of the ordinary rates and the total tax per unit of net."""
+
+    rates: tuple[tuple[TaxComponent, Decimal], ...]
+    weights: tuple[int, ...]
+    ordinary: Decimal
+    total: Decimal
+
+
+class _RateTable:
+    """The rates in force on one day, looked up once per tax class (and, where a threshold
+    applies to the class, per unit price) rather than once per line."""
+
+    def __init__(self, j: Jurisdiction, on: date) -> None:
+        self.components = tuple(c for c in j.components if c.in_force(on))
+        self.thresholds = {r.tax_class for c in self.components for r in c.exempt_below}
+        self.memo: dict[tuple[str, bool, int | None], _Rates] = {}
+
+    def of(self, item: _Item) -> _Rates:
+        """(component and rate for each taxing component, ordinary rate sum, total factor)."""
+        unit = item.amount // item.quantity
+        key = (item.tax_class, item.shipping, unit if item.tax_class in self.thresholds else None)
+        found = self.memo.get(key)
+        if found is None:
+            rates = tuple(_rates(self.components, item, unit))
+            ordinary, total = _factors(rates)
+            weights = tuple(_weight(r * (1 + ordinary) if c.compound else r) for c, r in rates)
+            found = _Rates(rates, weights, ordinary, total)
+            self.memo[key] = found
+        return found
 
 
 def compute_tax(data: TaxInput) -> TaxResult:
@@ -108,14 +146,18 @@ def compute_tax(data: TaxInput) -> TaxResult:
     items = _items(data)
     j = data.jurisdiction
     exempt = _exempt_reason(data)
-    exact = [] if exempt else _exact_taxes(j, items, data.on)
-    rounded = _round(j, items, exact)
-    per_item: dict[int, list[tuple[_Exact, int]]] = defaultdict(list)
+    table = _RateTable(j, data.on)
+    exact = [] if exempt else _exact_taxes(table, items)
+    rounded = _round(j, exact)
+    per_item: list[list[tuple[_Exact, int]]] = [[] for _ in items]
     for entry, tax in zip(exact, rounded, strict=True):
         per_item[entry.item].append((entry, tax))
-    results = [_line_tax(j, item, per_item[i]) for i, item in enumerate(items)]
-    if exempt and j.inclusive:
-        results = [_exempt_inclusive(j, item, data.on) for item in items]
+    results = [
+        _exempt_inclusive(j, table, item)
+        if exempt and item.inclusive
+        else _line_tax(item, per_item[i])
+        for i, item in enumerate(items)
+    ]
     lines = tuple(r for r, item in zip(results, items, strict=True) if not item.shipping)
     shipping = next((r for r, item in zip(results, items, strict=True) if item.shipping), None)
     return TaxResult(
@@ -139,9 +181,20 @@ def _items(data: TaxInput) -> list[_Item]:
         errors.append(FieldError("shipping", "tax.invalid_line", "must be >= 0"))
     if errors:
         raise ValidationFailed("tax.invalid_line", "some taxable lines are invalid", errors=errors)
-    items = [_Item(x.key, x.tax_class, x.quantity, x.amount, False) for x in data.lines]
+    j = data.jurisdiction
+    items = [
+        _Item(
+            x.key,
+            x.tax_class,
+            x.quantity,
+            x.amount,
+            False,
+            j.inclusive if x.inclusive is None else x.inclusive,
+        )
+        for x in data.lines
+    ]
     if data.shipping:
-        items.append(_Item(SHIPPING_KEY, SHIPPING_CLASS, 1, data.shipping, True))
+        items.append(_Item(SHIPPING_KEY, SHIPPING_CLASS, 1, data.shipping, True, j.inclusive))
     return items
 
 
@@ -153,11 +206,12 @@ def _exempt_reason(data: TaxInput) -> str | None:
     return None
 
 
-def _rates(j: Jurisdiction, item: _Item, on: date) -> list[tuple[TaxComponent, Decimal]]:
-    unit = item.amount // item.quantity
+def _rates(
+    components: Sequence[TaxComponent], item: _Item, unit: int
+) -> list[tuple[TaxComponent, Decimal]]:
     found = []
-    for c in j.components:
-        if not c.in_force(on) or (item.shipping and not c.applies_to_shipping):
+    for c in components:
+        if item.shipping and not c.applies_to_shipping:
             continue
         rate = (
             c.rates.get(item.tax_class, Decimal(0))
@@ -169,50 +223,62 @@ def _rates(j: Jurisdiction, item: _Item, on: date) -> list[tuple[TaxComponent, D
     return found
 
 
-def _factors(rates: list[tuple[TaxComponent, Decimal]]) -> tuple[Decimal, Decimal]:
+def _factors(rates: Sequence[tuple[TaxComponent, Decimal]]) -> tuple[Decimal, Decimal]:
     """(sum of ordinary rates, total tax per unit of net)."""
     ordinary = sum((r for c, r in rates if not c.compound), Decimal(0))
     compound = sum((r * (1 + ordinary) for c, r in rates if c.compound), Decimal(0))
     return ordinary, ordinary + compound
 
 
-def _exact_taxes(j: Jurisdiction, items: list[_Item], on: date) -> list[_Exact]:
+def _exact_taxes(table: _RateTable, items: list[_Item]) -> list[_Exact]:
     exact: list[_Exact] = []
     for i, item in enumerate(items):
-        rates = _rates(j, item, on)
-        ordinary, total = _factors(rates)
-        net = Decimal(item.amount) / (1 + total) if j.inclusive else Decimal(item.amount)
-        for component, rate in rates:
+        rates, weights, ordinary, total = table.of(item)
+        if not rates:
+            continue
+        net = Decimal(item.amount) / (1 + total) if item.inclusive else Decimal(item.amount)
+        for (component, rate), weight in zip(rates, weights, strict=True):
             base = net * (1 + ordinary) if component.compound else net
-            exact.append(_Exact(i, component, rate, base * rate))
+            exact.append(_Exact(i, component, rate, base * rate, weight))
     return exact
 
 
-def _split(total: int, shares: list[Decimal]) -> list[int]:
-    return allocate(total, [int((s * _WEIGHT_SCALE).to_integral_value()) for s in shares])
+def _weight(share: Decimal) -> int:
+    return int((share * _WEIGHT_SCALE).to_integral_value())
 
 
-def _round(j: Jurisdiction, items: list[_Item], exact: list[_Exact]) -> list[int]:
+def _round(j: Jurisdiction, exact: list[_Exact]) -> list[int]:
     """Rounded tax of each exact entry, rounding once per group (per line or per document)."""
-    groups: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    groups: dict[tuple[str, int], list[int]] = defaultdict(list)
+    per_line = j.rounding is RoundingLevel.LINE
     for n, entry in enumerate(exact):
-        scope: tuple[object, ...] = (j.group_of(entry.component),)
-        if j.rounding is RoundingLevel.LINE:
-            scope = (*scope, entry.item)
-        groups[scope].append(n)
+        groups[(j.group_of(entry.component), entry.item if per_line else -1)].append(n)
     rounded = [0] * len(exact)
     for members in groups.values():
         shares = [exact[n].tax for n in members]
         total = round_minor(sum(shares, Decimal(0)), j.mode)
-        for n, part in zip(members, _split(total, shares), strict=True):
+        if len(members) == 1:
+            rounded[members[0]] = total
+            continue
+        # within one line the exact shares are in proportion to the components' weights;
+        # across lines (document rounding) they are not, so weigh the exact figures
+        weights = (
+            [exact[n].weight for n in members] if per_line else [_weight(share) for share in shares]
+        )
+        for n, part in zip(members, allocate(total, weights), strict=True):
             rounded[n] = part
     return rounded
 
 
-def _line_tax(j: Jurisdiction, item: _Item, taxes: list[tuple[_Exact, int]]) -> LineTax:
-    tax = sum(t for _, t in taxes)
-    net = item.amount - tax if j.inclusive else item.amount
-    ordinary_tax = sum(t for e, t in taxes if not e.component.compound)
+def _line_tax(item: _Item, taxes: list[tuple[_Exact, int]]) -> LineTax:
+    if not taxes:
+        return LineTax(item.key, item.amount, 0, item.amount, ())
+    tax = ordinary_tax = 0
+    for e, t in taxes:
+        tax += t
+        if not e.component.compound:
+            ordinary_tax += t
+    net = item.amount - tax if item.inclusive else item.amount
     components = tuple(
         ComponentTax(
             code=e.component.code,
@@ -226,9 +292,9 @@ def _line_tax(j: Jurisdiction, item: _Item, taxes: list[tuple[_Exact, int]]) -> 
     return LineTax(item.key, net, tax, net + tax, components)
 
 
-def _exempt_inclusive(j: Jurisdiction, item: _Item, on: date) -> LineTax:
+def _exempt_inclusive(j: Jurisdiction, table: _RateTable, item: _Item) -> LineTax:
     """An exempt buyer of a tax-inclusive price pays the net: the price less its tax."""
-    _, total = _factors(_rates(j, item, on))
+    total = table.of(item).total
     net = round_minor(Decimal(item.amount) / (1 + total), j.mode)
     return LineTax(item.key, net, 0, net, ())
 
