@@ -8,11 +8,18 @@ from decimal import Decimal
 from typing import Any
 
 from omnitill.adapters.db.models import (
+    Coupon,
+    Customer,
     Location,
+    PriceList,
+    PriceListEntry,
     Product,
+    Promotion,
     Register,
     StockLevel,
     StockMovement,
+    TaxComponent,
+    TaxJurisdiction,
     Variant,
 )
 from omnitill.config import Settings
@@ -119,3 +126,122 @@ def token_for(
     make_user(db, username, role, locations)
     issued = auth.login(db=db, settings=settings, username=username, password=PASSWORD)
     return {"Authorization": f"Bearer {issued.access_token}"}
+
+
+# --- pricing, tax and promotions ---------------------------------------------------------
+
+
+def make_customer(
+    db: Database, *, groups: list[str] | None = None, certificate: str | None = None
+) -> Customer:
+    with db.uow() as uow:
+        customer = Customer(
+            first_name="Ada", groups=groups or [], tax_exempt_certificate=certificate
+        )
+        uow.session.add(customer)
+        uow.commit()
+        return customer
+
+
+def make_price_list(
+    db: Database,
+    name: str = "Retail EUR",
+    *,
+    currency: str = "EUR",
+    prices: dict[Variant, int] | None = None,
+    **extra: Any,
+) -> PriceList:
+    """A price list with one entry per variant in `prices` (minor units)."""
+    with db.uow() as uow:
+        price_list = PriceList(name=name, currency=currency, **extra)
+        uow.session.add(price_list)
+        uow.session.flush()
+        for variant, price in (prices or {}).items():
+            uow.session.add(
+                PriceListEntry(
+                    price_list_id=price_list.id, variant_id=variant.id, unit_price_minor=price
+                )
+            )
+        uow.commit()
+        return price_list
+
+
+def make_jurisdiction(
+    db: Database,
+    code: str = "US-NY",
+    *,
+    country: str = "US",
+    region: str = "",
+    postal_prefixes: list[str] | None = None,
+    rates: dict[str, str] | None = None,
+    locations: list[Location] | None = None,
+) -> TaxJurisdiction:
+    """A jurisdiction with one component charging `rates` (tax class -> fraction string)."""
+    with db.uow() as uow:
+        row = TaxJurisdiction(
+            code=code,
+            name=code,
+            country=country,
+            region=region,
+            postal_prefixes=postal_prefixes or [],
+        )
+        uow.session.add(row)
+        uow.session.flush()
+        uow.session.add(
+            TaxComponent(
+                jurisdiction_id=row.id,
+                code="TAX",
+                name=f"{code} tax",
+                rates=rates or {"standard": "0.04"},
+            )
+        )
+        for location in locations or []:
+            uow.session.get_one(Location, location.id).tax_jurisdiction_id = row.id
+        uow.commit()
+        return row
+
+
+def make_promotion(
+    db: Database,
+    code: str | None = None,
+    *,
+    kind: str = "item_percent",
+    percent: str | None = "10",
+    requires_coupon: bool = False,
+    **extra: Any,
+) -> Promotion:
+    """A promotion on all items (the catalog stamp moves, as every promotion write does)."""
+    from omnitill.services.promotions import touch_catalog
+
+    with db.uow() as uow:
+        promotion = Promotion(
+            code=code or f"promo-{next(_seq)}",
+            name=code or "Promotion",
+            kind=kind,
+            stacking=extra.pop("stacking", "product"),
+            definition={"target": {"all_items": True}, "percent": percent, **extra.pop("rule", {})},
+            requires_coupon=requires_coupon,
+            **extra,
+        )
+        uow.session.add(promotion)
+        uow.session.flush()
+        touch_catalog(uow)
+        uow.commit()
+        return promotion
+
+
+def make_coupon(
+    db: Database,
+    promotion: Promotion,
+    code: str,
+    *,
+    single_use: bool = True,
+    usage_limit: int | None = None,
+) -> Coupon:
+    with db.uow() as uow:
+        coupon = Coupon(
+            code=code, promotion_id=promotion.id, single_use=single_use, usage_limit=usage_limit
+        )
+        uow.session.add(coupon)
+        uow.commit()
+        return coupon

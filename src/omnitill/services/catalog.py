@@ -75,8 +75,12 @@ class VariantPage:
 # --- products ------------------------------------------------------------------------------
 
 
-def create_product(*, db: Database, actor: Actor, data: ProductInput) -> ProductRecord:
-    """Create a product with all its variants in one transaction, or nothing at all."""
+def create_product(
+    *, db: Database, actor: Actor, data: ProductInput, sold_by_weight: bool = False
+) -> ProductRecord:
+    """Create a product with all its variants in one transaction, or nothing at all.
+
+    A product `sold_by_weight` is priced per kilogram and sold in grams."""
     data = dataclasses.replace(
         data,
         name=data.name.strip(),
@@ -99,6 +103,7 @@ def create_product(*, db: Database, actor: Actor, data: ProductInput) -> Product
             tracking=data.tracking.value,
             status=data.status.value,
             options=list(data.options),
+            sold_by_weight=sold_by_weight,
         )
         uow.session.add(product)
         uow.session.flush()
@@ -117,7 +122,12 @@ def get_product(*, db: Database, product_id: uuid.UUID) -> ProductRecord:
 
 
 def update_product(
-    *, db: Database, actor: Actor, product_id: uuid.UUID, changes: ProductChanges
+    *,
+    db: Database,
+    actor: Actor,
+    product_id: uuid.UUID,
+    changes: ProductChanges,
+    sold_by_weight: bool | None = None,
 ) -> ProductRecord:
     """Change a product's fields; variant names derived from the old name follow the new one."""
     errors = _refuse_null(changes.clear, allowed={"category_id", "brand_id"})
@@ -157,6 +167,8 @@ def update_product(
             product.tracking = changes.tracking.value
         if changes.status is not None:
             product.status = changes.status.value
+        if sold_by_weight is not None:
+            product.sold_by_weight = sold_by_weight
         for variant in variants:
             if variant.name == old_names[variant.id]:
                 variant.name = variant_display_name(name, options, variant.option_values)

@@ -4,12 +4,17 @@ Emails are stored lower-cased and are unique; phones are stored in E.164 (``+141
 a number typed as ``(415) 555-2671`` at one till finds the customer entered as
 ``+1 415 555 2671`` at another. A national number is read in the region of the request's
 `country`, else the US.
+
+`groups` (``vip``, ``staff``, ``wholesale``) scope price lists and promotions to a customer;
+`tax_exempt_certificate` makes their purchases tax exempt where a jurisdiction allows it. Both
+are audited when they change, since they change what the customer pays.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 
 import phonenumbers
@@ -29,10 +34,12 @@ from omnitill.domain.customers.contacts import (
     normalize_email,
 )
 from omnitill.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from omnitill.services import audit
 from omnitill.services.pagination import clamp_limit, cursor_id, encode_cursor
 from omnitill.services.uniqueness import flush_unique, taken
 
 DEFAULT_PHONE_REGION = "US"
+_GROUP = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,38}[a-z0-9])?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +78,18 @@ def normalize_phone(phone: str, *, country: str | None = None, field: str = "pho
     return formatted
 
 
-def create_customer(*, db: Database, actor: Actor, data: CustomerInput) -> CustomerRecord:
+def create_customer(
+    *,
+    db: Database,
+    actor: Actor,
+    data: CustomerInput,
+    groups: Sequence[str] = (),
+    tax_exempt_certificate: str | None = None,
+) -> CustomerRecord:
     """Create a customer with their addresses; 409 `customer.email_taken`."""
     addresses = tuple(_clean_address(a) for a in data.addresses)
+    group_codes, group_errors = clean_groups(groups)
+    certificate = _certificate(tax_exempt_certificate)
     email = normalize_email(data.email) if data.email else None
     errors = _check_contact(
         first_name=data.first_name,
@@ -83,7 +99,7 @@ def create_customer(*, db: Database, actor: Actor, data: CustomerInput) -> Custo
         country=data.country,
     )
     phone = _phone_or_errors(data.phone, data.country, errors)
-    errors += check_addresses(addresses)
+    errors += check_addresses(addresses) + group_errors
     raise_invalid(errors)
     with db.uow() as uow:
         _refuse_taken_email(uow, email, exclude=None)
@@ -92,10 +108,14 @@ def create_customer(*, db: Database, actor: Actor, data: CustomerInput) -> Custo
             last_name=data.last_name.strip(),
             email=email,
             phone=phone,
+            groups=list(group_codes),
+            tax_exempt_certificate=certificate,
         )
         uow.session.add(customer)
         flush_unique(uow, {"customers.email": _email_taken(email)} if email else {})
         stored = _replace_addresses(uow, customer, addresses)
+        if group_codes or certificate:
+            _audit_pricing(uow, actor, customer, groups=None, certificate=None)
         uow.commit()
         return CustomerRecord(customer, stored)
 
@@ -108,9 +128,16 @@ def get_customer(*, db: Database, customer_id: uuid.UUID) -> CustomerRecord:
 
 
 def update_customer(
-    *, db: Database, actor: Actor, customer_id: uuid.UUID, changes: CustomerChanges
+    *,
+    db: Database,
+    actor: Actor,
+    customer_id: uuid.UUID,
+    changes: CustomerChanges,
+    groups: Sequence[str] | None = None,
+    tax_exempt_certificate: str | None = None,
 ) -> CustomerRecord:
-    """Change a customer; `addresses`, when sent, replaces the whole list."""
+    """Change a customer; `addresses`, when sent, replaces the whole list. `groups`, when
+    sent, replaces the groups; `clear` may name `tax_exempt_certificate`."""
     given = {
         f.name
         for f in fields(changes)
@@ -119,9 +146,10 @@ def update_customer(
     raise_invalid(
         [
             FieldError(name, "customer.not_nullable", "cannot be null")
-            for name in sorted(changes.clear - {"email", "phone", "country"})
+            for name in sorted(changes.clear - {"email", "phone", "country", _CERTIFICATE})
         ]
     )
+    group_codes, group_errors = clean_groups(groups or ())
     addresses = (
         tuple(_clean_address(a) for a in changes.addresses)
         if changes.addresses is not None
@@ -149,13 +177,21 @@ def update_customer(
             phone = _phone_or_errors(changes.phone, changes.country, errors)
         if addresses is not None:
             errors += check_addresses(addresses)
-        raise_invalid(errors)
+        raise_invalid(errors + group_errors)
         if email != customer.email:
             _refuse_taken_email(uow, email, exclude=customer.id)
         customer.first_name = first.strip()
         customer.last_name = last.strip()
         customer.email = email
         customer.phone = phone
+        _change_pricing(
+            uow,
+            actor,
+            customer,
+            groups=group_codes if groups is not None else None,
+            certificate=_certificate(tax_exempt_certificate),
+            clear_certificate=_CERTIFICATE in changes.clear,
+        )
         flush_unique(uow, {"customers.email": _email_taken(email)} if email else {})
         if addresses is not None:
             stored = _replace_addresses(uow, customer, addresses)
@@ -206,7 +242,71 @@ def list_customers(
     return CustomerPage(items, encode_cursor({"id": str(rows[-1].id)}) if more else None)
 
 
+def clean_groups(
+    groups: Iterable[str], *, field: str = "groups"
+) -> tuple[tuple[str, ...], list[FieldError]]:
+    """Customer group codes lower-cased, de-duplicated and sorted, and an error for each that
+    is not 1 to 40 letters, digits, '-' or '_'."""
+    cleaned = [g.strip().lower() for g in groups]
+    errors = [
+        FieldError(f"{field}.{i}", "customer.invalid_group", "1-40 letters, digits, '-' or '_'")
+        for i, g in enumerate(cleaned)
+        if not _GROUP.match(g)
+    ]
+    return tuple(sorted(set(cleaned))), errors
+
+
 # --- helpers -------------------------------------------------------------------------------
+
+_CERTIFICATE = "tax_exempt_certificate"
+
+
+def _certificate(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def _change_pricing(
+    uow: UnitOfWork,
+    actor: Actor,
+    customer: Customer,
+    *,
+    groups: tuple[str, ...] | None,
+    certificate: str | None,
+    clear_certificate: bool,
+) -> None:
+    """Apply new groups or certificate and audit the change (they change what is charged)."""
+    before_groups, before_cert = list(customer.groups), customer.tax_exempt_certificate
+    if groups is not None:
+        customer.groups = list(groups)
+    if clear_certificate:
+        customer.tax_exempt_certificate = None
+    elif certificate is not None:
+        customer.tax_exempt_certificate = certificate
+    if (before_groups, before_cert) != (customer.groups, customer.tax_exempt_certificate):
+        _audit_pricing(uow, actor, customer, groups=before_groups, certificate=before_cert)
+
+
+def _audit_pricing(
+    uow: UnitOfWork,
+    actor: Actor,
+    customer: Customer,
+    *,
+    groups: list[str] | None,
+    certificate: str | None,
+) -> None:
+    audit.record(
+        uow,
+        action="customer.pricing_changed",
+        actor=actor,
+        subject_type="customer",
+        subject_id=str(customer.id),
+        details={
+            "groups_before": groups,
+            "groups": list(customer.groups),
+            "tax_exempt_before": certificate is not None,
+            "tax_exempt": customer.tax_exempt_certificate is not None,
+        },
+    )
 
 
 def _check_contact(

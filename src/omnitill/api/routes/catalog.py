@@ -1,4 +1,5 @@
-"""Catalog endpoints: categories, brands, products, variants and scanner lookup."""
+"""Catalog endpoints: categories, brands, collections, products, variants and scanner
+lookup."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ from omnitill.api.schemas.catalog import (
     CategoryCreate,
     CategoryPage,
     CategoryRead,
+    CollectionCreate,
+    CollectionPage,
+    CollectionProductPage,
+    CollectionRead,
     ProductCreate,
     ProductRead,
     ProductUpdate,
@@ -34,6 +39,7 @@ from omnitill.domain.catalog.products import (
 )
 from omnitill.services import catalog as catalog_service
 from omnitill.services import catalog_taxonomy as taxonomy_service
+from omnitill.services import collections as collection_service
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 
@@ -90,6 +96,64 @@ def list_brands(_actor: Reader, db: DbDep, cursor: Cursor = None, limit: Limit =
 
 
 @router.post(
+    "/collections",
+    response_model=CollectionRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a collection",
+)
+def create_collection(body: CollectionCreate, actor: Writer, db: DbDep) -> CollectionRead:
+    """409 `collection.slug_taken`; 422 `catalog.invalid_slug`."""
+    record = collection_service.create_collection(
+        db=db, actor=actor, name=body.name, slug=body.slug
+    )
+    return _collection_read(record)
+
+
+@router.get("/collections", response_model=CollectionPage, summary="List collections")
+def list_collections(
+    _actor: Reader, db: DbDep, cursor: Cursor = None, limit: Limit = None
+) -> CollectionPage:
+    """Collections in slug order, each with its product count."""
+    page = collection_service.list_collections(db=db, cursor=cursor, limit=limit)
+    return CollectionPage(
+        items=[_collection_read(r) for r in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get(
+    "/collections/{slug}/products",
+    response_model=CollectionProductPage,
+    summary="List the products of a collection",
+)
+def list_collection_products(
+    slug: str, _actor: Reader, db: DbDep, cursor: Cursor = None, limit: Limit = None
+) -> CollectionProductPage:
+    """Product ids in id order; 404 `collection.not_found`."""
+    page = collection_service.list_products(db=db, slug=slug, cursor=cursor, limit=limit)
+    return CollectionProductPage(items=list(page.items), next_cursor=page.next_cursor)
+
+
+@router.put(
+    "/collections/{slug}/products/{product_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Put a product in a collection",
+)
+def add_collection_product(slug: str, product_id: uuid.UUID, actor: Writer, db: DbDep) -> None:
+    """Safe to repeat; 404 `collection.not_found` or `catalog.product_not_found`."""
+    collection_service.add_product(db=db, actor=actor, slug=slug, product_id=product_id)
+
+
+@router.delete(
+    "/collections/{slug}/products/{product_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Take a product out of a collection",
+)
+def remove_collection_product(slug: str, product_id: uuid.UUID, actor: Writer, db: DbDep) -> None:
+    """Safe to repeat; 404 `collection.not_found`."""
+    collection_service.remove_product(db=db, actor=actor, slug=slug, product_id=product_id)
+
+
+@router.post(
     "/products",
     response_model=ProductRead,
     status_code=status.HTTP_201_CREATED,
@@ -111,6 +175,7 @@ def create_product(body: ProductCreate, actor: Writer, db: DbDep) -> ProductRead
             options=tuple(body.options),
             variants=tuple(_variant_input(v) for v in body.variants),
         ),
+        sold_by_weight=body.sold_by_weight,
     )
     return _product_read(record, actor)
 
@@ -129,8 +194,13 @@ def update_product(
     values, clear = _split(body)
     if "options" in values:
         values["options"] = tuple(values["options"])
+    sold_by_weight = values.pop("sold_by_weight", None)
     record = catalog_service.update_product(
-        db=db, actor=actor, product_id=product_id, changes=ProductChanges(**values, clear=clear)
+        db=db,
+        actor=actor,
+        product_id=product_id,
+        changes=ProductChanges(**values, clear=clear),
+        sold_by_weight=sold_by_weight,
     )
     return _product_read(record, actor)
 
@@ -256,10 +326,22 @@ def _product_read(record: catalog_service.ProductRecord, actor: Actor) -> Produc
         tax_class=p.tax_class,
         tracking=p.tracking,
         status=p.status,
+        sold_by_weight=p.sold_by_weight,
         options=p.options,
         variants=[
             _variant_read(catalog_service.VariantRecord(v, p), actor) for v in record.variants
         ],
         created_at=p.created_at,
         updated_at=p.updated_at,
+    )
+
+
+def _collection_read(record: collection_service.CollectionRecord) -> CollectionRead:
+    c = record.collection
+    return CollectionRead(
+        id=c.id,
+        name=c.name,
+        slug=c.slug,
+        product_count=record.product_count,
+        created_at=c.created_at,
     )

@@ -46,6 +46,8 @@ def create_customer(body: CustomerCreate, actor: Writer, db: DbDep) -> CustomerR
             country=body.country,
             addresses=tuple(_address_input(a) for a in body.addresses),
         ),
+        groups=body.groups,
+        tax_exempt_certificate=body.tax_exempt_certificate,
     )
     return _customer_read(record)
 
@@ -82,19 +84,27 @@ def get_customer(customer_id: uuid.UUID, _actor: Reader, db: DbDep) -> CustomerR
 def update_customer(
     customer_id: uuid.UUID, body: CustomerUpdate, actor: Writer, db: DbDep
 ) -> CustomerRead:
-    """Only the fields sent change; `addresses`, when sent, replaces the list."""
+    """Only the fields sent change; `addresses` or `groups`, when sent, replaces the list."""
     sent = {name: getattr(body, name) for name in body.model_fields_set}
-    values = {k: v for k, v in sent.items() if v is not None and k != "addresses"}
+    pricing = {"groups", "tax_exempt_certificate"}
+    values = {
+        k: v for k, v in sent.items() if v is not None and k != "addresses" and k not in pricing
+    }
     addresses = (
         tuple(_address_input(a) for a in body.addresses) if body.addresses is not None else None
     )
     changes = CustomerChanges(
         **values,
         addresses=addresses,
-        clear=frozenset(k for k, v in sent.items() if v is None),
+        clear=frozenset(k for k, v in sent.items() if v is None and k != "groups"),
     )
     record = customer_service.update_customer(
-        db=db, actor=actor, customer_id=customer_id, changes=changes
+        db=db,
+        actor=actor,
+        customer_id=customer_id,
+        changes=changes,
+        groups=[] if "groups" in sent and body.groups is None else body.groups,
+        tax_exempt_certificate=body.tax_exempt_certificate,
     )
     return _customer_read(record)
 
@@ -112,6 +122,8 @@ def _customer_read(record: customer_service.CustomerRecord) -> CustomerRead:
         email=c.email,
         phone=c.phone,
         addresses=[AddressRead.model_validate(a, from_attributes=True) for a in record.addresses],
+        groups=list(c.groups),
+        tax_exempt_certificate=c.tax_exempt_certificate,
         created_at=c.created_at,
         updated_at=c.updated_at,
     )

@@ -1,4 +1,4 @@
-"""Request and response bodies for categories, brands, products and variants.
+"""Request and response bodies for categories, brands, collections, products and variants.
 
 Money fields are integers in minor units of `currency`. The schemas check types and lengths;
 business rules (GTIN check digits, prices, currencies, options) are checked by the catalog
@@ -18,6 +18,7 @@ _SKU = "Stock keeping unit: 1 to 64 characters without spaces, unique across the
 _BARCODE = "GTIN-8, UPC-A (GTIN-12), EAN-13 or GTIN-14 with a valid check digit; unique."
 _PRICE = "Selling price in minor units of `currency` (1999 = 19.99 USD); zero or more."
 _OPTION_VALUES = "This variant's value for each of the product's options."
+_BY_WEIGHT = "Priced per kilogram and sold in grams (variant prices are per kg)."
 
 
 class CategoryCreate(BaseModel):
@@ -57,6 +58,34 @@ class BrandRead(BaseModel):
 
 class BrandPage(BaseModel):
     items: list[BrandRead]
+    next_cursor: str | None = Field(description="Pass back as `cursor` for the next page.")
+
+
+class CollectionCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "Summer picks", "slug": "summer-picks"}]}
+    )
+    name: str = Field(min_length=1, max_length=200, description="Display name.")
+    slug: str | None = Field(
+        None, max_length=200, description="Unique URL name; made from `name` when omitted."
+    )
+
+
+class CollectionRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    slug: str
+    product_count: int = Field(description="Products in the collection.")
+    created_at: datetime
+
+
+class CollectionPage(BaseModel):
+    items: list[CollectionRead]
+    next_cursor: str | None = Field(description="Pass back as `cursor` for the next page.")
+
+
+class CollectionProductPage(BaseModel):
+    items: list[uuid.UUID] = Field(description="Product ids in the collection, in id order.")
     next_cursor: str | None = Field(description="Pass back as `cursor` for the next page.")
 
 
@@ -140,6 +169,7 @@ class ProductCreate(BaseModel):
         Tracking.NONE, description="Stock counted by quantity, lot or serial."
     )
     status: CatalogStatus = Field(CatalogStatus.ACTIVE, description="Draft products are not sold.")
+    sold_by_weight: bool = Field(False, description=_BY_WEIGHT)
     options: list[str] = Field(
         default_factory=list,
         max_length=10,
@@ -161,6 +191,7 @@ class ProductUpdate(BaseModel):
     tax_class: str | None = Field(None, max_length=40)
     tracking: Tracking | None = None
     status: CatalogStatus | None = None
+    sold_by_weight: bool | None = Field(None, description=_BY_WEIGHT)
     options: list[str] | None = Field(
         None, max_length=10, description="Options still used by a variant cannot be removed."
     )
@@ -214,6 +245,7 @@ class ProductRead(BaseModel):
     tax_class: str
     tracking: Tracking
     status: CatalogStatus
+    sold_by_weight: bool = Field(description=_BY_WEIGHT)
     options: list[str]
     variants: list[VariantRead]
     created_at: datetime

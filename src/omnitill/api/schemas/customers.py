@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 _EMAIL = "Stored lower-cased; unique across customers."
 _PHONE = "Any common format; stored in E.164 (+14155552671)."
+_GROUPS = "Group codes (vip, staff, wholesale) that scope price lists and promotions; lower-cased."
+_CERTIFICATE = "Tax-exemption certificate number; with one, sales to the customer are tax exempt."
 _COUNTRY = "ISO 3166-1 alpha-2 region a national phone number is read in (default US); not stored."
 
 
@@ -82,6 +84,8 @@ class CustomerCreate(BaseModel):
     phone: str | None = Field(None, max_length=40, description=_PHONE)
     country: str | None = Field(None, max_length=2, description=_COUNTRY)
     addresses: list[AddressCreate] = Field(default_factory=list, max_length=20)
+    groups: list[str] = Field(default_factory=list, max_length=50, description=_GROUPS)
+    tax_exempt_certificate: str | None = Field(None, max_length=64, description=_CERTIFICATE)
 
 
 class CustomerUpdate(BaseModel):
@@ -96,6 +100,10 @@ class CustomerUpdate(BaseModel):
     phone: str | None = Field(None, max_length=40, description=_PHONE)
     country: str | None = Field(None, max_length=2, description=_COUNTRY)
     addresses: list[AddressCreate] | None = Field(None, max_length=20)
+    groups: list[str] | None = Field(None, max_length=50, description=_GROUPS + " Replaces all.")
+    tax_exempt_certificate: str | None = Field(
+        None, max_length=64, description=_CERTIFICATE + " Null removes it."
+    )
 
 
 class CustomerRead(BaseModel):
@@ -105,6 +113,8 @@ class CustomerRead(BaseModel):
     email: str | None
     phone: str | None = Field(description="E.164.")
     addresses: list[AddressRead] = Field(description="The default address first.")
+    groups: list[str] = Field(description=_GROUPS)
+    tax_exempt_certificate: str | None = Field(description=_CERTIFICATE)
     created_at: datetime
     updated_at: datetime
 

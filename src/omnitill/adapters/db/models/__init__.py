@@ -2,9 +2,29 @@
 
 from omnitill.adapters.db.models.audit import AuditChain, AuditEntry, IdempotencyKey, OutboxEvent
 from omnitill.adapters.db.models.base import Base, table
-from omnitill.adapters.db.models.catalog import Brand, Category, Product, Variant
+from omnitill.adapters.db.models.catalog import (
+    Brand,
+    Category,
+    Collection,
+    CollectionProduct,
+    Product,
+    Variant,
+)
 from omnitill.adapters.db.models.customers import Customer, CustomerAddress
 from omnitill.adapters.db.models.locations import Location, Register
+from omnitill.adapters.db.models.pricing import (
+    ExchangeRate,
+    PriceList,
+    PriceListEntry,
+    PriceRounding,
+)
+from omnitill.adapters.db.models.promotions import (
+    CatalogVersion,
+    Coupon,
+    CouponBatch,
+    Promotion,
+    PromotionRedemption,
+)
 from omnitill.adapters.db.models.sales import Sale, SaleLine, SalePayment
 from omnitill.adapters.db.models.staff import (
     ApiToken,
@@ -14,6 +34,7 @@ from omnitill.adapters.db.models.staff import (
     UserLocation,
 )
 from omnitill.adapters.db.models.stock import StockException, StockLevel, StockMovement
+from omnitill.adapters.db.models.tax import TaxClass, TaxComponent, TaxJurisdiction
 
 __all__ = [
     "ApiToken",
@@ -21,15 +42,26 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Brand",
+    "CatalogVersion",
     "Category",
+    "Collection",
+    "CollectionProduct",
+    "Coupon",
+    "CouponBatch",
     "Customer",
     "CustomerAddress",
+    "ExchangeRate",
     "IdempotencyKey",
     "Location",
     "LoginThrottle",
     "ManagerOverride",
     "OutboxEvent",
+    "PriceList",
+    "PriceListEntry",
+    "PriceRounding",
     "Product",
+    "Promotion",
+    "PromotionRedemption",
     "Register",
     "Sale",
     "SaleLine",
@@ -37,6 +69,9 @@ __all__ = [
     "StockException",
     "StockLevel",
     "StockMovement",
+    "TaxClass",
+    "TaxComponent",
+    "TaxJurisdiction",
     "User",
     "UserLocation",
     "Variant",

@@ -1,4 +1,4 @@
-"""Products, their variants (the sellable SKUs), categories and brands."""
+"""Products, their variants (the sellable SKUs), categories, brands and collections."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ class Product(Base):
     tracking: Mapped[str] = mapped_column(String(16), default="none")  # none | lot | serial
     status: Mapped[str] = mapped_column(String(16), default="active")  # active|draft|archived
     options: Mapped[list[str]] = mapped_column(JSON, default=list)  # ["size", "colour"]
+    sold_by_weight: Mapped[bool] = mapped_column(default=False)  # priced per kg, sold in grams
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()
 
@@ -65,3 +66,23 @@ class Variant(Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()
+
+
+class Collection(Base):
+    """A hand-picked set of products (``summer-picks``) promotions can target."""
+
+    __tablename__ = "collections"
+
+    id: Mapped[uuid.UUID] = id_column()
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = created_column()
+
+
+class CollectionProduct(Base):
+    __tablename__ = "collection_products"
+
+    collection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("collections.id"), primary_key=True)
+    product_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("products.id"), primary_key=True, index=True
+    )

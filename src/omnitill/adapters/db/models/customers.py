@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omnitill.adapters.db.models.base import Base, created_column, id_column, updated_column
@@ -19,6 +19,8 @@ class Customer(Base):
     last_name: Mapped[str] = mapped_column(String(100), default="")
     email: Mapped[str | None] = mapped_column(String(320), unique=True)  # lower-cased
     phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)  # price list / promotion scope
+    tax_exempt_certificate: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()
 

@@ -31,6 +31,10 @@ class Location(Base):
     currency: Mapped[str] = mapped_column(String(3))
     tax_rate: Mapped[Decimal] = mapped_column(Numeric(8, 6), default=Decimal(0))
     prices_include_tax: Mapped[bool] = mapped_column(default=False)
+    # The in-store tax set-up (0003); None falls back to `tax_rate`.
+    tax_jurisdiction_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("tax_jurisdictions.id")
+    )
     sells_in_store: Mapped[bool] = mapped_column(default=True)
     ships: Mapped[bool] = mapped_column(default=False)
     offers_pickup: Mapped[bool] = mapped_column(default=False)
