@@ -43,8 +43,21 @@ class Settings(BaseSettings):
     idempotency_in_flight_timeout_seconds: int = 120
 
     base_currency: str = "USD"
+    tax_provider: Literal["builtin", "remote"] = Field(
+        default="builtin",
+        description="Where tax figures come from: omnitill's tables, or a tax service "
+        "(tax_service_url) with the tables as fallback when it is slow or down.",
+    )
+    tax_service_url: str | None = None
+    tax_service_timeout_seconds: float = 2.0
     log_level: str = "INFO"
     log_json: bool = True
+
+    @model_validator(mode="after")
+    def _remote_tax_needs_a_url(self) -> Settings:
+        if self.tax_provider == "remote" and not self.tax_service_url:
+            raise ValueError("OMNITILL_TAX_PROVIDER=remote needs OMNITILL_TAX_SERVICE_URL")
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

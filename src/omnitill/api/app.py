@@ -18,6 +18,7 @@ from omnitill.api.routes import ROUTERS
 from omnitill.config import Settings, get_settings
 from omnitill.services import idempotency
 from omnitill.services.database import Database, open_database
+from omnitill.services.pricing import tax_provider_for
 
 DESCRIPTION = """
 The omnitill REST API. Money fields are integers in minor units of the object's `currency`
@@ -57,11 +58,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             {"name": "customers", "description": "Customers and their addresses."},
             {"name": "stock", "description": "Stock levels and the movement ledger."},
             {"name": "sales", "description": "Register sales and their receipts."},
+            {"name": "pricing", "description": "Price lists, exchange rates and rounding."},
+            {"name": "tax", "description": "Tax classes, jurisdictions and their rates."},
+            {"name": "promotions", "description": "Promotions and coupons."},
             {"name": "health", "description": "Liveness and readiness probes."},
         ],
     )
     app.state.settings = settings
     app.state.db = database
+    app.state.tax_provider = tax_provider_for(settings)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)

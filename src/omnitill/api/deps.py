@@ -13,6 +13,7 @@ from omnitill.config import Settings
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
 from omnitill.domain.errors import Unauthenticated
+from omnitill.domain.tax.provider import TaxProvider
 from omnitill.services import auth as auth_service
 from omnitill.services.database import Database
 
@@ -29,8 +30,14 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
+async def get_tax_provider(request: Request) -> TaxProvider:
+    provider: TaxProvider = request.app.state.tax_provider
+    return provider
+
+
 DbDep = Annotated[Database, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+TaxProviderDep = Annotated[TaxProvider, Depends(get_tax_provider)]
 
 
 @dataclass(slots=True)

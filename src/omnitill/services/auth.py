@@ -393,33 +393,13 @@ def authorise(
 ) -> Authorisation:
     """Allow a sensitive action by role, or consume a manager override in the same transaction.
 
-    The override is marked used by a conditional UPDATE-like check under the caller's
-    transaction, so two requests cannot spend one override.
+    The override row is locked (`FOR UPDATE`) under the caller's transaction and marked used,
+    so two requests cannot spend one override.
     """
     if actor.can(permission):
         return Authorisation(permission.value)
-    if not override_token:
-        actor.require(permission)
-    stmt = (
-        select(ManagerOverride)
-        .where(ManagerOverride.token_hash == _sha256(override_token or ""))
-        .with_for_update()
-    )
-    grant = uow.session.scalars(stmt).one_or_none()
-    now = utcnow()
-    if (
-        grant is None
-        or grant.requested_by_id != actor.user_id
-        or grant.permission != permission.value
-        or grant.used_at is not None
-        or grant.expires_at <= now
-    ):
-        raise PermissionDenied(
-            "override.invalid",
-            "the manager override is unknown, used, expired or for another action",
-            {"permission": permission.value},
-        )
-    grant.used_at = now
+    grant = _valid_grant(uow, actor=actor, permission=permission, override_token=override_token)
+    grant.used_at = utcnow()
     grant.used_for = used_for[:200]
     approver = uow.session.get(User, grant.approved_by_id)
     return Authorisation(
@@ -428,3 +408,38 @@ def authorise(
         override_id=grant.id,
         reason=grant.reason,
     )
+
+
+def check_authorised(
+    uow: UnitOfWork, *, actor: Actor, permission: Permission, override_token: str | None
+) -> None:
+    """Refuse (403) what `authorise` would refuse, without spending the override: a quote
+    shows a manager-approved price, and the sale that follows spends the approval."""
+    if not actor.can(permission):
+        _valid_grant(uow, actor=actor, permission=permission, override_token=override_token)
+
+
+def _valid_grant(
+    uow: UnitOfWork, *, actor: Actor, permission: Permission, override_token: str | None
+) -> ManagerOverride:
+    if not override_token:
+        actor.require(permission)
+    stmt = (
+        select(ManagerOverride)
+        .where(ManagerOverride.token_hash == _sha256(override_token or ""))
+        .with_for_update()
+    )
+    grant = uow.session.scalars(stmt).one_or_none()
+    if (
+        grant is None
+        or grant.requested_by_id != actor.user_id
+        or grant.permission != permission.value
+        or grant.used_at is not None
+        or grant.expires_at <= utcnow()
+    ):
+        raise PermissionDenied(
+            "override.invalid",
+            "the manager override is unknown, used, expired or for another action",
+            {"permission": permission.value},
+        )
+    return grant

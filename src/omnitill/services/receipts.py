@@ -14,7 +14,7 @@ from omnitill.adapters.db.database import Database
 from omnitill.adapters.db.models import Location, Sale, User
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.money import minor_units
-from omnitill.services.sale_views import SaleView, get_sale
+from omnitill.services.sale_views import MANUAL, SaleView, get_sale
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,16 @@ class ReceiptLine:
     unit_price: str
     total: str
     note: str | None
+    discounts: list[tuple[str, str]]  # (promotion or reason, "-$2.00")
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptTax:
+    """One line of the tax breakdown: "NYC sales tax 4.5% on $100.00  $4.50"."""
+
+    label: str
+    taxable: str
+    tax: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +50,7 @@ class Receipt:
     discount_total: str
     tax_label: str
     tax_total: str
+    taxes: list[ReceiptTax]
     total: str
     payments: list[tuple[str, str]]
     change_due: str
@@ -70,7 +81,10 @@ def build_receipt(
         return money_text(amount, view.currency, locale)
 
     tz = ZoneInfo(location.timezone)
-    rate = format_percent(view.tax_rate, format="#,##0.###%", locale=locale)
+
+    def pct(rate: Decimal) -> str:
+        return str(format_percent(rate, format="#,##0.####%", locale=locale))
+
     address = [
         part
         for part in (
@@ -97,13 +111,21 @@ def build_receipt(
                 note=(f"Price override (was {fmt(line.list_price)}): {line.price_override_reason}")
                 if line.price_override_reason
                 else None,
+                discounts=[
+                    (a.reason if a.source == MANUAL and a.reason else a.name, f"-{fmt(a.amount)}")
+                    for a in line.adjustments
+                ],
             )
             for line in view.lines
         ],
         subtotal=fmt(view.subtotal),
         discount_total=fmt(view.discount_total),
-        tax_label=f"{'Incl. tax' if view.tax_inclusive else 'Sales tax'} {rate}",
+        tax_label="Incl. tax" if view.tax_inclusive else "Tax",
         tax_total=fmt(view.tax_total),
+        taxes=[
+            ReceiptTax(label=f"{t.name} {pct(t.rate)}", taxable=fmt(t.taxable), tax=fmt(t.tax))
+            for t in view.taxes
+        ],
         total=fmt(view.total),
         payments=[(p.method.title(), fmt(p.amount)) for p in view.payments],
         change_due=fmt(view.change_due),

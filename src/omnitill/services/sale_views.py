@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,11 +21,16 @@ from omnitill.adapters.db.models import (
     StockException,
     User,
 )
+from omnitill.adapters.db.models.sales import SaleAdjustment, SaleTax
 from omnitill.adapters.db.repositories.sales import Till
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
+from omnitill.domain.catalog.snapshots import VariantRef
 from omnitill.domain.errors import NotFound
-from omnitill.domain.sales.totals import PricedSale, Settlement
+from omnitill.domain.ids import uuid7
+from omnitill.domain.pricing.cart import Adjustment, PricedCart
+from omnitill.domain.sales.totals import Settlement
+from omnitill.domain.tax.engine import ComponentTax
 from omnitill.services.pagination import (
     clamp_limit,
     cursor_uuid,
@@ -32,6 +38,8 @@ from omnitill.services.pagination import (
     encode_cursor,
 )
 from omnitill.services.references import scope_to_locations
+
+MANUAL = "manual"  # the source of a cashier's discount
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +55,23 @@ class SaleLineView:
     tax_total: int
     total: int
     price_override_reason: str | None
+    compare_at: int | None = None
+    price_source: str = "base"
+    price_list_id: str | None = None
+    tax_class: str = "standard"
+    tax_inclusive: bool = False
+    net: int | None = None
+    unit_discounts: tuple[int, ...] = ()
+    adjustments: tuple[Adjustment, ...] = ()
+    taxes: tuple[ComponentTax, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionView:
+    promotion_id: str
+    name: str
+    amount: int
+    coupon: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +97,6 @@ class SaleView:
     total: int
     tendered: int
     change_due: int
-    tax_rate: Decimal
     tax_inclusive: bool
     business_date: date
     completed_at: datetime
@@ -80,6 +104,11 @@ class SaleView:
     payments: tuple[SalePaymentView, ...]
     stock_exceptions: tuple[str, ...] = field(default=())
     replayed: bool = False
+    channel: str = "in_store"
+    taxes: tuple[ComponentTax, ...] = ()  # per jurisdiction component and rate
+    promotions: tuple[PromotionView, ...] = ()
+    tax_exempt_reason: str | None = None
+    exchange_rate: Decimal | None = None
 
 
 def sale_payload(view: SaleView) -> dict[str, object]:
@@ -98,8 +127,23 @@ def sale_payload(view: SaleView) -> dict[str, object]:
         "change_due": view.change_due,
         "completed_at": view.completed_at.isoformat(),
         "lines": [
-            {"sku": x.sku, "quantity": x.quantity, "unit_price": x.unit_price, "total": x.total}
+            {
+                "sku": x.sku,
+                "quantity": x.quantity,
+                "unit_price": x.unit_price,
+                "discount_total": x.discount_total,
+                "tax_total": x.tax_total,
+                "total": x.total,
+            }
             for x in view.lines
+        ],
+        "taxes": [
+            {"code": t.code, "rate": str(t.rate), "taxable": t.taxable, "tax": t.tax}
+            for t in view.taxes
+        ],
+        "promotions": [
+            {"promotion_id": p.promotion_id, "amount": p.amount, "coupon": p.coupon}
+            for p in view.promotions
         ],
         "payments": [{"method": p.method, "amount": p.amount} for p in view.payments],
     }
@@ -109,7 +153,7 @@ def view_of_new_sale(
     sale: dict[str, Any],
     till: Till,
     cashier: str,
-    priced: PricedSale,
+    cart: PricedCart,
     settlement: Settlement,
     reasons: list[str | None],
     negative: list[str],
@@ -122,15 +166,14 @@ def view_of_new_sale(
         register=till.register_code,
         cashier=cashier,
         customer_id=sale["customer_id"],
-        currency=priced.currency,
-        subtotal=priced.subtotal,
-        discount_total=priced.discount_total,
-        tax_total=priced.tax_total,
-        total=priced.total,
+        currency=cart.currency,
+        subtotal=cart.subtotal,
+        discount_total=cart.discount_total,
+        tax_total=cart.tax_total,
+        total=cart.total,
         tendered=settlement.tendered,
         change_due=settlement.change_due,
-        tax_rate=priced.tax_rate,
-        tax_inclusive=priced.tax_inclusive,
+        tax_inclusive=sale["tax_inclusive"],
         business_date=sale["business_date"],
         completed_at=sale["completed_at"],
         lines=tuple(
@@ -146,14 +189,106 @@ def view_of_new_sale(
                 tax_total=p.tax_total,
                 total=p.total,
                 price_override_reason=reason if p.unit_price != p.list_price else None,
+                compare_at=p.compare_at,
+                price_source=p.price_source.value,
+                price_list_id=p.price_list_id,
+                tax_inclusive=p.tax_inclusive,
+                net=p.net,
+                unit_discounts=p.unit_discounts,
+                adjustments=p.adjustments,
+                taxes=p.taxes,
             )
-            for i, (p, reason) in enumerate(zip(priced.lines, reasons, strict=True))
+            for i, (p, reason) in enumerate(zip(cart.lines, reasons, strict=True))
         ),
         payments=tuple(
-            SalePaymentView(t.method, t.amount, priced.currency) for t in settlement.tenders
+            SalePaymentView(t.method, t.amount, cart.currency) for t in settlement.tenders
         ),
         stock_exceptions=tuple(negative),
+        channel=sale["channel"],
+        taxes=cart.taxes,
+        promotions=tuple(
+            PromotionView(p.promotion_id, p.name, p.amount, p.coupon) for p in cart.promotions
+        ),
+        tax_exempt_reason=cart.tax_exempt_reason,
+        exchange_rate=cart.exchange_rate,
     )
+
+
+def _tax_json(t: ComponentTax) -> dict[str, Any]:
+    return {"code": t.code, "name": t.name, "rate": str(t.rate), "taxable": t.taxable, "tax": t.tax}
+
+
+def _tax_of(raw: dict[str, Any]) -> ComponentTax:
+    return ComponentTax(raw["code"], raw["name"], Decimal(raw["rate"]), raw["taxable"], raw["tax"])
+
+
+def snapshot_lines(
+    sale_id: uuid.UUID, view: SaleView, cart: PricedCart, refs: tuple[VariantRef, ...]
+) -> list[dict[str, Any]]:
+    """The sale_lines rows: each line as charged, with its pricing snapshot."""
+    return [
+        {
+            "id": uuid7(),
+            "sale_id": sale_id,
+            "line_no": x.line_no,
+            "variant_id": ref.id,
+            "sku": x.sku,
+            "name": x.name,
+            "quantity": x.quantity,
+            "unit_price_minor": x.unit_price,
+            "list_price_minor": x.list_price,
+            "subtotal_minor": x.subtotal,
+            "discount_total_minor": x.discount_total,
+            "tax_total_minor": x.tax_total,
+            "total_minor": x.total,
+            "price_override_reason": x.price_override_reason,
+            "compare_at_minor": x.compare_at,
+            "price_source": x.price_source,
+            "price_list_id": uuid.UUID(x.price_list_id) if x.price_list_id else None,
+            "tax_class": ref.tax_class,
+            "tax_inclusive": x.tax_inclusive,
+            "net_minor": p.net,
+            "unit_discounts": list(x.unit_discounts),
+            "taxes": [_tax_json(t) for t in x.taxes],
+        }
+        for x, p, ref in zip(view.lines, cart.lines, refs, strict=True)
+    ]
+
+
+def snapshot_adjustments(sale_id: uuid.UUID, cart: PricedCart) -> list[dict[str, Any]]:
+    """The sale_adjustments rows: every discount on every line, naming its source."""
+    return [
+        {
+            "id": uuid7(),
+            "sale_id": sale_id,
+            "line_no": n,
+            "source": a.source,
+            "promotion_id": None if a.source == MANUAL else uuid.UUID(a.source),
+            "name": a.name,
+            "coupon_code": a.coupon,
+            "reason": a.reason,
+            "amount_minor": a.amount,
+        }
+        for n, line in enumerate(cart.lines, start=1)
+        for a in line.adjustments
+    ]
+
+
+def snapshot_taxes(sale_id: uuid.UUID, cart: PricedCart) -> list[dict[str, Any]]:
+    """The sale_taxes rows: the receipt's tax breakdown."""
+    return [
+        {
+            "id": uuid7(),
+            "sale_id": sale_id,
+            "position": i,
+            "code": t.code,
+            "name": t.name,
+            "rate": t.rate,
+            "taxable_minor": t.taxable,
+            "tax_minor": t.tax,
+        }
+        for i, t in enumerate(cart.taxes)
+    ]
 
 
 def load_view(uow: UnitOfWork, sale: Sale) -> SaleView:
@@ -168,6 +303,14 @@ def load_view(uow: UnitOfWork, sale: Sale) -> SaleView:
     ).all()
     payments = uow.session.scalars(
         select(SalePayment).where(SalePayment.sale_id == sale.id).order_by(SalePayment.seq)
+    ).all()
+    adjustments = uow.session.scalars(
+        select(SaleAdjustment)
+        .where(SaleAdjustment.sale_id == sale.id)
+        .order_by(SaleAdjustment.line_no, SaleAdjustment.id)
+    ).all()
+    taxes = uow.session.scalars(
+        select(SaleTax).where(SaleTax.sale_id == sale.id).order_by(SaleTax.position)
     ).all()
     negative = uow.session.scalars(
         select(StockException.id).where(
@@ -189,7 +332,6 @@ def load_view(uow: UnitOfWork, sale: Sale) -> SaleView:
         total=sale.total_minor,
         tendered=sale.tendered_minor,
         change_due=sale.change_due_minor,
-        tax_rate=sale.tax_rate,
         tax_inclusive=sale.tax_inclusive,
         business_date=sale.business_date,
         completed_at=sale.completed_at,
@@ -206,12 +348,52 @@ def load_view(uow: UnitOfWork, sale: Sale) -> SaleView:
                 tax_total=x.tax_total_minor,
                 total=x.total_minor,
                 price_override_reason=x.price_override_reason,
+                compare_at=x.compare_at_minor,
+                price_source=x.price_source,
+                price_list_id=str(x.price_list_id) if x.price_list_id else None,
+                tax_class=x.tax_class,
+                tax_inclusive=x.tax_inclusive,
+                net=x.net_minor,
+                unit_discounts=tuple(x.unit_discounts),
+                adjustments=tuple(
+                    Adjustment(a.source, a.name, a.amount_minor, a.coupon_code, a.reason)
+                    for a in adjustments
+                    if a.line_no == x.line_no
+                ),
+                taxes=tuple(_tax_of(t) for t in x.taxes),
             )
             for x in lines
         ),
         payments=tuple(SalePaymentView(p.method, p.amount_minor, p.currency) for p in payments),
         stock_exceptions=tuple(str(n) for n in negative),
+        channel=sale.channel,
+        taxes=tuple(
+            ComponentTax(t.code, t.name, t.rate, t.taxable_minor, t.tax_minor) for t in taxes
+        )
+        or _single_rate(sale),
+        promotions=_promotions(adjustments),
+        tax_exempt_reason=sale.tax_exempt_reason,
+        exchange_rate=sale.exchange_rate,
     )
+
+
+def _single_rate(sale: Sale) -> tuple[ComponentTax, ...]:
+    """Sales recorded before tax breakdowns (revision 0004) carry one location rate."""
+    if sale.tax_rate is None or not sale.tax_total_minor:
+        return ()
+    net = sale.total_minor - sale.tax_total_minor
+    return (ComponentTax("TAX", "Tax", sale.tax_rate, net, sale.tax_total_minor),)
+
+
+def _promotions(adjustments: Sequence[SaleAdjustment]) -> tuple[PromotionView, ...]:
+    totals: dict[str, PromotionView] = {}
+    for a in adjustments:
+        if a.source == MANUAL:
+            continue
+        seen = totals.get(a.source)
+        amount = a.amount_minor + (seen.amount if seen else 0)
+        totals[a.source] = PromotionView(a.source, a.name, amount, a.coupon_code)
+    return tuple(totals.values())
 
 
 def get_sale(*, db: Database, actor: Actor, sale_id: uuid.UUID) -> SaleView:

@@ -23,25 +23,21 @@ from omnitill.adapters.db.repositories import stock as stock_repo
 from omnitill.adapters.db.types import utcnow
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
-from omnitill.domain.catalog.snapshots import VariantRef
 from omnitill.domain.errors import (
     Conflict,
     FieldError,
     ValidationFailed,
 )
 from omnitill.domain.ids import uuid7
+from omnitill.domain.pricing.cart import ManualDiscount, PricedCart
 from omnitill.domain.sales.receipts import format_receipt_number
-from omnitill.domain.sales.totals import (
-    SaleLineInput,
-    TaxRule,
-    Tender,
-    price_sale,
-    settle_cash,
-)
-from omnitill.services import audit, events
+from omnitill.domain.sales.totals import Tender, settle_cash
+from omnitill.domain.tax.provider import TaxProvider
+from omnitill.services import audit, events, pricing_data
 from omnitill.services.auth import Authorisation, authorise
-from omnitill.services.references import LineRef, resolve_lines
+from omnitill.services.pricing import CartLineRequest, CartRequest, Place, price_cart
 from omnitill.services.sale_views import (
+    MANUAL,
     SaleLineView,
     SalePaymentView,
     SaleView,
@@ -49,28 +45,25 @@ from omnitill.services.sale_views import (
     list_sales,
     load_view,
     sale_payload,
+    snapshot_adjustments,
+    snapshot_lines,
+    snapshot_taxes,
     view_of_new_sale,
 )
 
-
-@dataclass(frozen=True, slots=True)
-class SaleLineRequest:
-    sku: str | None
-    barcode: str | None
-    quantity: int
-    unit_price: int | None = None  # a price override; needs sales.price_override
-    price_override_reason: str | None = None
+SaleLineRequest = CartLineRequest  # a register sale line is a cart line
 
 
 @dataclass(frozen=True, slots=True)
 class SaleRequest:
     location: str
     register: str
-    lines: tuple[SaleLineRequest, ...]
+    lines: tuple[CartLineRequest, ...]
     payments: tuple[Tender, ...]
     id: uuid.UUID | None = None
     customer: uuid.UUID | None = None
     coupons: tuple[str, ...] = ()
+    discount: ManualDiscount | None = None  # an order discount; needs sales.manual_discount
 
 
 def complete_sale(
@@ -80,6 +73,7 @@ def complete_sale(
     request: SaleRequest,
     request_hash: str,
     override_token: str | None = None,
+    tax_provider: TaxProvider | None = None,
 ) -> SaleView:
     """Record a completed register sale, or replay it if this id was recorded before."""
     actor.require(Permission.SALES_CREATE)
@@ -98,6 +92,7 @@ def complete_sale(
                     sale_id=sale_id,
                     request_hash=request_hash,
                     override_token=override_token,
+                    tax_provider=tax_provider,
                 )
                 uow.commit()
                 return view
@@ -171,55 +166,24 @@ def _check_till(till: sales_repo.Till | None, request: SaleRequest) -> sales_rep
     return till
 
 
-def _check_lines(
-    resolved: list[VariantRef], request: SaleRequest, currency: str
-) -> list[FieldError]:
-    errors: list[FieldError] = []
-    for i, (ref, line) in enumerate(zip(resolved, request.lines, strict=True)):
-        if not ref.sellable:
-            errors.append(
-                FieldError(f"lines.{i}", "catalog.variant_inactive", f"{ref.sku} is not for sale")
-            )
-        if ref.currency != currency:
-            errors.append(
-                FieldError(
-                    f"lines.{i}", "sale.currency_mismatch", f"{ref.sku} is priced in {ref.currency}"
-                )
-            )
-        if line.unit_price is not None and not (line.price_override_reason or "").strip():
-            errors.append(
-                FieldError(
-                    f"lines.{i}.price_override_reason",
-                    "sale.override_reason_required",
-                    "a price override needs a reason",
-                )
-            )
-    return errors
-
-
-def _check_request(uow: UnitOfWork, request: SaleRequest) -> None:
+def _check_customer(uow: UnitOfWork, request: SaleRequest) -> None:
     if request.customer is not None and uow.session.get(Customer, request.customer) is None:
         raise ValidationFailed(
             "customer.not_found",
             "no such customer",
             errors=[FieldError("customer", "customer.not_found", str(request.customer))],
         )
-    if request.coupons:
-        raise ValidationFailed(
-            "promotion.unknown_coupon",
-            "no coupon with these codes exists",
-            {"coupons": list(request.coupons)},
-            errors=[
-                FieldError(f"coupons.{i}", "promotion.unknown_coupon", code)
-                for i, code in enumerate(request.coupons)
-            ],
-        )
-    if not request.lines:
-        raise ValidationFailed(
-            "sale.no_lines",
-            "a sale needs at least one line",
-            errors=[FieldError("lines", "sale.no_lines", "required")],
-        )
+
+
+def _place(till: sales_repo.Till) -> Place:
+    return Place(
+        id=till.location_id,
+        code=till.location_code,
+        currency=till.currency,
+        timezone=till.timezone,
+        tax_rate=till.tax_rate,
+        prices_include_tax=till.prices_include_tax,
+    )
 
 
 def _record(
@@ -231,57 +195,48 @@ def _record(
     sale_id: uuid.UUID,
     request_hash: str,
     override_token: str | None,
+    tax_provider: TaxProvider | None,
 ) -> SaleView:
     till = _check_till(till, request)
     actor.require_location(till.location_id, till.location_code)
-    _check_request(uow, request)
-    resolved = resolve_lines(uow, [LineRef(x.sku, x.barcode) for x in request.lines])
-    errors = _check_lines(resolved, request, till.currency)
-    if errors:
-        raise ValidationFailed(errors[0].code, "some sale lines cannot be sold", errors=errors)
-
-    priced = price_sale(
-        currency=till.currency,
-        lines=[
-            SaleLineInput(
-                variant_id=str(ref.id),
-                sku=ref.sku,
-                name=ref.name,
-                quantity=line.quantity,
-                unit_price=ref.price_minor if line.unit_price is None else line.unit_price,
-                list_price=ref.price_minor,
-            )
-            for ref, line in zip(resolved, request.lines, strict=True)
-        ],
-        tax=TaxRule(rate=till.tax_rate, inclusive=till.prices_include_tax),
+    _check_customer(uow, request)
+    now = utcnow()
+    priced = price_cart(
+        uow,
+        request=CartRequest(
+            lines=request.lines,
+            channel="in_store",
+            currency=till.currency,
+            customer=request.customer,
+            coupons=request.coupons,
+            discount=request.discount,
+        ),
+        place=_place(till),
+        at=now,
+        tax_provider=tax_provider,
     )
-    settlement = settle_cash(total=priced.total, tenders=request.payments)
-    overridden = any(
-        line.unit_price is not None and line.unit_price != p.list_price
-        for line, p in zip(request.lines, priced.lines, strict=True)
-    )
-    authorisation = (
+    cart = priced.cart
+    settlement = settle_cash(total=cart.total, tenders=request.payments)
+    authorisations = [
         authorise(
             uow,
             actor=actor,
-            permission=Permission.PRICE_OVERRIDE,
+            permission=permission,
             override_token=override_token,
             used_for=f"sale:{sale_id}",
         )
-        if overridden
-        else None
-    )
+        for permission in sorted(priced.needs)
+    ]
+    _redeem_promotions(uow, cart=cart, sale_id=sale_id, customer=request.customer)
 
     conn = uow.connection
     seq = sales_repo.next_receipt_seq(conn, till.register_id)
-    now = utcnow()
-    reasons = [line.price_override_reason for line in request.lines]
     deltas: dict[uuid.UUID, int] = {}
-    for ref, p in zip(resolved, priced.lines, strict=True):
-        deltas[ref.id] = deltas.get(ref.id, 0) - p.quantity
+    for ref, line in zip(priced.refs, cart.lines, strict=True):
+        deltas[ref.id] = deltas.get(ref.id, 0) - line.quantity
     levels = stock_repo.add_on_hand_many(conn, location_id=till.location_id, deltas=deltas)
     negative = sorted(vid for vid, level in levels.items() if level < 0)
-    skus = {ref.id: ref.sku for ref in resolved}
+    skus = {ref.id: ref.sku for ref in priced.refs}
     sale_row = {
         "id": sale_id,
         "receipt_number": format_receipt_number(till.register_code, seq),
@@ -290,44 +245,32 @@ def _record(
         "cashier_id": actor.user_id,
         "customer_id": request.customer,
         "status": "completed",
-        "currency": priced.currency,
-        "subtotal_minor": priced.subtotal,
-        "discount_total_minor": priced.discount_total,
-        "tax_total_minor": priced.tax_total,
-        "total_minor": priced.total,
+        "currency": cart.currency,
+        "subtotal_minor": cart.subtotal,
+        "discount_total_minor": cart.discount_total,
+        "tax_total_minor": cart.tax_total,
+        "total_minor": cart.total,
         "tendered_minor": settlement.tendered,
         "change_due_minor": settlement.change_due,
-        "tax_rate": priced.tax_rate,
-        "tax_inclusive": priced.tax_inclusive,
+        "tax_rate": None,
+        "tax_inclusive": any(line.tax_inclusive for line in cart.lines),
+        "channel": "in_store",
+        "exchange_rate": cart.exchange_rate,
+        "tax_exempt_reason": cart.tax_exempt_reason,
         "request_hash": request_hash,
         "business_date": now.astimezone(ZoneInfo(till.timezone)).date(),
         "completed_at": now,
     }
+    reasons = [line.price_override_reason for line in request.lines]
     view = view_of_new_sale(
-        sale_row, till, actor.username, priced, settlement, reasons, [skus[v] for v in negative]
+        sale_row, till, actor.username, cart, settlement, reasons, [skus[v] for v in negative]
     )
     sales_repo.insert_sale(
         conn,
         sale=sale_row,
-        lines=[
-            {
-                "id": uuid7(),
-                "sale_id": sale_id,
-                "line_no": x.line_no,
-                "variant_id": ref.id,
-                "sku": x.sku,
-                "name": x.name,
-                "quantity": x.quantity,
-                "unit_price_minor": x.unit_price,
-                "list_price_minor": x.list_price,
-                "subtotal_minor": x.subtotal,
-                "discount_total_minor": x.discount_total,
-                "tax_total_minor": x.tax_total,
-                "total_minor": x.total,
-                "price_override_reason": x.price_override_reason,
-            }
-            for x, ref in zip(view.lines, resolved, strict=True)
-        ],
+        lines=snapshot_lines(sale_id, view, cart, priced.refs),
+        adjustments=snapshot_adjustments(sale_id, cart),
+        taxes=snapshot_taxes(sale_id, cart),
         payments=[
             {
                 "id": uuid7(),
@@ -335,7 +278,7 @@ def _record(
                 "seq": i + 1,
                 "method": t.method,
                 "amount_minor": t.amount,
-                "currency": priced.currency,
+                "currency": cart.currency,
                 "created_at": now,
             }
             for i, t in enumerate(settlement.tenders)
@@ -371,12 +314,37 @@ def _record(
             for vid in negative
         ],
     )
-    _audit_and_announce(uow, actor=actor, view=view, authorisation=authorisation)
+    _audit_and_announce(uow, actor=actor, view=view, authorisations=authorisations)
     return view
 
 
+def _redeem_promotions(
+    uow: UnitOfWork, *, cart: PricedCart, sale_id: uuid.UUID, customer: uuid.UUID | None
+) -> None:
+    """Record each promotion the sale used (usage limits count these) and spend its coupon;
+    a single-use code spent by a concurrent sale refuses this one (422, nothing written)."""
+    for applied in cart.promotions:
+        spent = pricing_data.redeem(
+            uow,
+            promotion_id=applied.promotion_id,
+            coupon_code=applied.coupon,
+            customer_id=customer,
+            sale_id=sale_id,
+            amount=applied.amount,
+            currency=cart.currency,
+        )
+        if not spent:
+            code = applied.coupon or ""
+            raise ValidationFailed(
+                "promotion.coupon_already_used",
+                f"coupon {code} was used up by another sale a moment ago",
+                {"coupon": code},
+                errors=[FieldError("coupons", "promotion.coupon_already_used", code)],
+            )
+
+
 def _audit_and_announce(
-    uow: UnitOfWork, *, actor: Actor, view: SaleView, authorisation: Authorisation | None
+    uow: UnitOfWork, *, actor: Actor, view: SaleView, authorisations: list[Authorisation]
 ) -> None:
     details: dict[str, object] = {
         "receipt_number": view.receipt_number,
@@ -384,7 +352,20 @@ def _audit_and_announce(
         "currency": view.currency,
         "lines": len(view.lines),
     }
-    if authorisation is not None:
+    if view.promotions:
+        details["promotions"] = [
+            {"promotion_id": p.promotion_id, "amount": p.amount, "coupon": p.coupon}
+            for p in view.promotions
+        ]
+    manual = [
+        {"line_no": line.line_no, "amount": a.amount, "reason": a.reason}
+        for line in view.lines
+        for a in line.adjustments
+        if a.source == MANUAL
+    ]
+    if manual:
+        details["manual_discounts"] = manual
+    if any(a.permission == Permission.PRICE_OVERRIDE.value for a in authorisations):
         details["price_overrides"] = [
             {
                 "sku": line.sku,
@@ -395,7 +376,12 @@ def _audit_and_announce(
             for line in view.lines
             if line.unit_price != line.list_price
         ]
-        details.update(authorisation.as_details())
+    # One sensitive permission: its authorisation inline (as stock adjustments record it);
+    # both a price override and a manual discount: one entry each.
+    if len(authorisations) == 1:
+        details.update(authorisations[0].as_details())
+    elif authorisations:
+        details["authorisations"] = [a.as_details() for a in authorisations]
     if view.stock_exceptions:
         details["negative_stock"] = list(view.stock_exceptions)
     audit.record(

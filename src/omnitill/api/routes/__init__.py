@@ -8,8 +8,12 @@ from omnitill.api.routes import (
     customers,
     health,
     locations,
+    pricing,
+    promotions,
+    quotes,
     sales,
     stock,
+    tax,
     users,
 )
 
@@ -20,6 +24,10 @@ ROUTERS: list[APIRouter] = [
     locations.router,
     customers.router,
     stock.router,
+    pricing.router,
+    tax.router,
+    promotions.router,
+    quotes.router,
     sales.router,
     health.router,
 ]

@@ -18,7 +18,10 @@ from omnitill.api.deps import (
     LocationFilter,
     OverrideHeader,
     PrincipalDep,
+    TaxProviderDep,
 )
+from omnitill.api.routes.quotes import cart_line, manual_discount, taxes_read
+from omnitill.api.schemas.quotes import AdjustmentRead, AppliedPromotionRead
 from omnitill.api.schemas.sales import (
     PaymentRead,
     SaleCreate,
@@ -50,19 +53,54 @@ def to_read(view: sale_service.SaleView) -> SaleRead:
         total=view.total,
         tendered=view.tendered,
         change_due=view.change_due,
-        tax_rate=str(view.tax_rate),
         tax_inclusive=view.tax_inclusive,
+        channel=view.channel,
+        taxes=taxes_read(view.taxes),
+        promotions=[
+            AppliedPromotionRead(
+                promotion_id=p.promotion_id, name=p.name, amount=p.amount, coupon=p.coupon
+            )
+            for p in view.promotions
+        ],
+        tax_exempt_reason=view.tax_exempt_reason,
+        exchange_rate=None if view.exchange_rate is None else str(view.exchange_rate),
         business_date=view.business_date,
         completed_at=view.completed_at,
-        lines=[
-            SaleLineRead(**{f: getattr(x, f) for f in SaleLineRead.model_fields})
-            for x in view.lines
-        ],
+        lines=[_line_read(x) for x in view.lines],
         payments=[
             PaymentRead(method=p.method, amount=p.amount, currency=p.currency)
             for p in view.payments
         ],
         stock_exceptions=list(view.stock_exceptions),
+    )
+
+
+def _line_read(x: sale_service.SaleLineView) -> SaleLineRead:
+    return SaleLineRead(
+        line_no=x.line_no,
+        sku=x.sku,
+        name=x.name,
+        quantity=x.quantity,
+        unit_price=x.unit_price,
+        list_price=x.list_price,
+        subtotal=x.subtotal,
+        discount_total=x.discount_total,
+        tax_total=x.tax_total,
+        total=x.total,
+        price_override_reason=x.price_override_reason,
+        compare_at=x.compare_at,
+        price_source=x.price_source,
+        price_list_id=x.price_list_id,
+        tax_inclusive=x.tax_inclusive,
+        net=x.net,
+        unit_discounts=list(x.unit_discounts),
+        adjustments=[
+            AdjustmentRead(
+                source=a.source, name=a.name, amount=a.amount, coupon=a.coupon, reason=a.reason
+            )
+            for a in x.adjustments
+        ],
+        taxes=taxes_read(x.taxes),
     )
 
 
@@ -87,6 +125,7 @@ def create_sale(
     body: SaleCreate,
     principal: PrincipalDep,
     db: DbDep,
+    tax_provider: TaxProviderDep,
     override: OverrideHeader = None,
 ) -> Response:
     """Prices, takes cash, decrements stock and numbers the receipt in one transaction.
@@ -100,16 +139,8 @@ def create_sale(
         register=body.register,
         customer=body.customer,
         coupons=tuple(body.coupons),
-        lines=tuple(
-            sale_service.SaleLineRequest(
-                sku=x.sku,
-                barcode=x.barcode,
-                quantity=x.quantity,
-                unit_price=x.unit_price,
-                price_override_reason=x.price_override_reason,
-            )
-            for x in body.lines
-        ),
+        discount=manual_discount(body.discount),
+        lines=tuple(cart_line(x) for x in body.lines),
         payments=tuple(Tender(p.method, p.amount) for p in body.payments),
     )
     view = sale_service.complete_sale(
@@ -118,6 +149,7 @@ def create_sale(
         request=request,
         request_hash=_request_hash(body),
         override_token=override,
+        tax_provider=tax_provider,
     )
     # Serialised once here: FastAPI would otherwise dump and re-validate the model it was
     # handed. `response_model` still documents the body.
@@ -174,6 +206,7 @@ def get_receipt(sale_id: UUID, actor: CurrentActor, db: DbDep) -> dict[str, Any]
                 "unit_price": x.unit_price,
                 "total": x.total,
                 "note": x.note,
+                "discounts": [{"label": label, "amount": amount} for label, amount in x.discounts],
             }
             for x in r.lines
         ],
@@ -182,6 +215,7 @@ def get_receipt(sale_id: UUID, actor: CurrentActor, db: DbDep) -> dict[str, Any]
             "discount_total": r.discount_total,
             "tax_label": r.tax_label,
             "tax_total": r.tax_total,
+            "taxes": [{"label": t.label, "taxable": t.taxable, "tax": t.tax} for t in r.taxes],
             "total": r.total,
             "change_due": r.change_due,
         },

@@ -8,6 +8,14 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from omnitill.api.schemas.quotes import (
+    AdjustmentRead,
+    AppliedPromotionRead,
+    CartLineCreate,
+    DiscountCreate,
+    TaxRead,
+)
+
 # The contract names the field "register"; pydantic warns it shadows BaseModel.register
 # (the ABC registration hook), which these models never use.
 warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
@@ -21,17 +29,7 @@ EXAMPLE = {
 }
 
 
-class SaleLineCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    sku: str | None = Field(default=None, max_length=64, description="Give sku or barcode.")
-    barcode: str | None = Field(default=None, max_length=32, description="As scanned.")
-    quantity: int = Field(description="Units in the variant's base unit; at least 1.")
-    unit_price: int | None = Field(
-        default=None,
-        description="Price override in minor units; needs the "
-        "sales.price_override permission or a manager override (X-Manager-Override).",
-    )
-    price_override_reason: str | None = Field(default=None, max_length=200)
+SaleLineCreate = CartLineCreate  # a sale line is priced like a quote line
 
 
 class PaymentCreate(BaseModel):
@@ -49,7 +47,8 @@ class SaleCreate(BaseModel):
     location: str = Field(max_length=32, description="Store code, e.g. S01.")
     register: str = Field(max_length=40, description="Register code, e.g. S01-R1.")
     customer: UUID | None = Field(default=None, description="Customer id, if known.")
-    coupons: list[str] = Field(default_factory=list)
+    coupons: list[str] = Field(default_factory=list, max_length=20)
+    discount: DiscountCreate | None = Field(default=None, description="An order discount.")
     lines: list[SaleLineCreate] = Field(max_length=500)
     payments: list[PaymentCreate] = Field(max_length=20)
 
@@ -66,6 +65,14 @@ class SaleLineRead(BaseModel):
     tax_total: int
     total: int
     price_override_reason: str | None = None
+    compare_at: int | None = None
+    price_source: str = Field(description="price_list, base, converted or override.")
+    price_list_id: str | None = None
+    tax_inclusive: bool
+    net: int | None = Field(description="After discounts; what tax was computed on or from.")
+    unit_discounts: list[int] = Field(description="discount_total split over the units.")
+    adjustments: list[AdjustmentRead]
+    taxes: list[TaxRead]
 
 
 class PaymentRead(BaseModel):
@@ -89,8 +96,12 @@ class SaleRead(BaseModel):
     total: int
     tendered: int
     change_due: int
-    tax_rate: str = Field(description="Decimal rate applied, e.g. '0.08875'.")
     tax_inclusive: bool
+    channel: str
+    taxes: list[TaxRead] = Field(description="Tax per jurisdiction component and rate.")
+    promotions: list[AppliedPromotionRead]
+    tax_exempt_reason: str | None
+    exchange_rate: str | None
     business_date: date = Field(description="The store's local date of the sale.")
     completed_at: datetime
     lines: list[SaleLineRead]

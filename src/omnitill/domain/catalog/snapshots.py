@@ -18,6 +18,11 @@ class VariantRef:
     currency: str
     status: str
     product_status: str
+    product_id: uuid.UUID | None = None
+    compare_at_minor: int | None = None
+    tax_class: str = "standard"
+    brand_id: uuid.UUID | None = None
+    sold_by_weight: bool = False  # priced per kg, sold in grams
 
     @property
     def sellable(self) -> bool:

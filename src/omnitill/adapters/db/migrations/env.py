@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 from omnitill.adapters.db.database import make_engine
 from omnitill.adapters.db.models import Base
@@ -30,9 +31,31 @@ def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool
     return False
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
+    """Run the migrations; on SQLite with foreign keys off while they run.
+
+    SQLite alters a table by copying it into a new one and dropping the old, and with foreign
+    keys enforced that drop fails as soon as another table's rows refer to it. So enforcement
+    is off during the migration (SQLite ignores the pragma inside a transaction, hence on the
+    driver connection first), every reference is checked afterwards, and enforcement is back on.
+    """
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+    try:
+        _migrate(connection)
+    finally:
+        if sqlite:
+            raw = connection.connection.driver_connection
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()  # type: ignore[union-attr]
+            raw.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+            if broken:
+                raise RuntimeError(f"migration left broken references: {broken[:5]}")
+
+
+def _migrate(connection: Connection) -> None:
     context.configure(
-        connection=connection,  # type: ignore[arg-type]
+        connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Numeric, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omnitill.adapters.db.models.base import Base, id_column
@@ -29,8 +30,11 @@ class Sale(Base):
     total_minor: Mapped[int] = mapped_column(BigInteger)
     tendered_minor: Mapped[int] = mapped_column(BigInteger)
     change_due_minor: Mapped[int] = mapped_column(BigInteger)
-    tax_rate: Mapped[Decimal] = mapped_column(Numeric(8, 6))
+    tax_rate: Mapped[Decimal | None] = mapped_column(Numeric(8, 6))  # before 0004 only
     tax_inclusive: Mapped[bool]
+    channel: Mapped[str] = mapped_column(String(16), default="in_store")
+    exchange_rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 8))
+    tax_exempt_reason: Mapped[str | None] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
     business_date: Mapped[date]  # the store's local date
     completed_at: Mapped[datetime] = mapped_column(index=True)
@@ -53,6 +57,48 @@ class SaleLine(Base):
     tax_total_minor: Mapped[int] = mapped_column(BigInteger)
     total_minor: Mapped[int] = mapped_column(BigInteger)
     price_override_reason: Mapped[str | None] = mapped_column(String(200))
+    # The pricing snapshot (0004): where the price came from, the net tax was computed on,
+    # each unit's share of the discounts and the line's taxes, so a return refunds exactly
+    # what each unit cost, at the rate it was charged.
+    compare_at_minor: Mapped[int | None] = mapped_column(BigInteger)
+    price_source: Mapped[str] = mapped_column(String(16), default="base")
+    price_list_id: Mapped[uuid.UUID | None]
+    tax_class: Mapped[str] = mapped_column(String(40), default="standard")
+    tax_inclusive: Mapped[bool] = mapped_column(default=False)
+    net_minor: Mapped[int | None] = mapped_column(BigInteger)
+    unit_discounts: Mapped[list[int]] = mapped_column(JSON, default=list)
+    taxes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class SaleAdjustment(Base):
+    """One discount on one sale line, naming the promotion (or manual reason) that gave it."""
+
+    __tablename__ = "sale_adjustments"
+
+    id: Mapped[uuid.UUID] = id_column()
+    sale_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sales.id"), index=True)
+    line_no: Mapped[int]
+    source: Mapped[str] = mapped_column(String(40))  # a promotion id, or "manual"
+    promotion_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    coupon_code: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class SaleTax(Base):
+    """The sale's tax per jurisdiction component and rate, as printed on the receipt."""
+
+    __tablename__ = "sale_taxes"
+
+    id: Mapped[uuid.UUID] = id_column()
+    sale_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sales.id"), index=True)
+    position: Mapped[int]
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    rate: Mapped[Decimal] = mapped_column(Numeric(9, 6))
+    taxable_minor: Mapped[int] = mapped_column(BigInteger)
+    tax_minor: Mapped[int] = mapped_column(BigInteger)
 
 
 class SalePayment(Base):

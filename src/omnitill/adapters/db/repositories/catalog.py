@@ -21,6 +21,11 @@ _REFS = (
         _variants.c.currency,
         _variants.c.status,
         _products.c.status,
+        _products.c.id,
+        _variants.c.compare_at_minor,
+        _products.c.tax_class,
+        _products.c.brand_id,
+        _products.c.sold_by_weight,
     )
     .join(_products, _products.c.id == _variants.c.product_id)
     .where(

@@ -24,6 +24,7 @@ from omnitill.adapters.db.models import (
     StockMovement,
     table,
 )
+from omnitill.adapters.db.models.sales import SaleAdjustment, SaleTax
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,8 @@ _INSERT_LINES = insert(table(SaleLine))
 _INSERT_PAYMENTS = insert(table(SalePayment))
 _INSERT_MOVEMENTS = insert(table(StockMovement))
 _INSERT_EXCEPTIONS = insert(table(StockException))
+_INSERT_ADJUSTMENTS = insert(table(SaleAdjustment))
+_INSERT_TAXES = insert(table(SaleTax))
 
 
 def till_for_sale(
@@ -105,10 +108,16 @@ def insert_sale(
     payments: Sequence[dict[str, Any]],
     movements: Sequence[dict[str, Any]],
     exceptions: Sequence[dict[str, Any]],
+    adjustments: Sequence[dict[str, Any]] = (),
+    taxes: Sequence[dict[str, Any]] = (),
 ) -> None:
     """Write the sale and its children; each list goes in one multi-row statement."""
     conn.execute(_INSERT_SALE, sale)
     conn.execute(_INSERT_LINES, list(lines))
+    if adjustments:
+        conn.execute(_INSERT_ADJUSTMENTS, list(adjustments))
+    if taxes:
+        conn.execute(_INSERT_TAXES, list(taxes))
     conn.execute(_INSERT_PAYMENTS, list(payments))
     conn.execute(_INSERT_MOVEMENTS, list(movements))
     if exceptions:
