@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 from omnitill.adapters.db.models import (
     AuditEntry,
     Base,
+    Coupon,
     Customer,
     Location,
     Product,
+    Promotion,
     Register,
     StockLevel,
     StockMovement,
@@ -22,9 +24,10 @@ from omnitill.adapters.db.models import (
     UserLocation,
     Variant,
 )
+from omnitill.adapters.db.types import utcnow
 from omnitill.config import Settings
 from omnitill.domain.catalog.gtin import is_valid_gtin
-from omnitill.services import audit, auth, demo, stock
+from omnitill.services import audit, auth, demo, pricing, stock
 from omnitill.services.database import Database
 from omnitill.services.demo_catalog import DEMO_PASSWORD, PRODUCTS, STAFF, variants
 
@@ -82,11 +85,15 @@ def test_demo_seeds_the_stores_warehouse_and_registers(db: Database) -> None:
     assert (s01.kind, s01.city, s01.timezone) == ("store", "New York", "America/New_York")
     assert s01.tax_rate == Decimal("0.08875")
     assert s01.prices_include_tax is False
-    assert s02.kind == "store"
-    assert s02.tax_rate > 0
-    assert s02.tax_rate != s01.tax_rate
+    assert (s02.kind, s02.city, s02.country, s02.timezone) == (
+        "store",
+        "Amsterdam",
+        "NL",
+        "Europe/Amsterdam",
+    )
+    assert (s02.currency, s02.prices_include_tax) == ("EUR", True)
     assert (w01.kind, w01.ships, w01.sells_in_store) == ("warehouse", True, False)
-    assert {loc.currency for loc in locs.values()} == {"USD"}
+    assert (s01.currency, w01.currency) == ("USD", "USD")
     assert registers == {"S01-R1": "S01", "S02-R1": "S02"}
 
 
@@ -210,3 +217,48 @@ def test_the_demo_is_the_same_on_every_run_of_a_fresh_database() -> None:
     assert demo.opening_stock("NW-TEE-WHT-M", location_code="W01", warehouse=True) == (
         demo.opening_stock("NW-TEE-WHT-M", location_code="W01", warehouse=True)
     )
+
+
+def test_demo_prices_new_york_with_stacked_tax_and_amsterdam_with_vat_included(
+    db: Database,
+) -> None:
+    demo.seed(db=db)
+    sku = next(v.sku for v in variants() if v.product_code == "SUN")  # standard-rated
+    shirt = next(v for v in variants() if v.product_code == "OXF")  # clothing under $110
+    with db.uow(write=False) as uow:
+        s01, s02 = (
+            uow.session.scalars(select(Location).where(Location.code == code)).one()
+            for code in ("S01", "S02")
+        )
+        places = [
+            pricing.Place(
+                loc.id, loc.code, loc.currency, loc.timezone, loc.tax_rate, loc.prices_include_tax
+            )
+            for loc in (s01, s02)
+        ]
+        lines = (pricing.CartLineRequest(sku, None, 1), pricing.CartLineRequest(shirt.sku, None, 1))
+        ny = pricing.price_cart(
+            uow, request=pricing.CartRequest(lines=lines), place=places[0], at=utcnow()
+        ).cart
+        ams = pricing.price_cart(
+            uow, request=pricing.CartRequest(lines=lines), place=places[1], at=utcnow()
+        ).cart
+    # NYC: 128.00 sunglasses at 8.875 % = 11.36; the 69.00 shirt only pays MCTD 0.375 % = 0.26
+    assert [x.tax_total for x in ny.lines] == [1136, 26]
+    assert {t.code for t in ny.taxes} == {"NYS", "NYC", "MCTD"}
+    assert ny.total == 12800 + 6900 + 1136 + 26
+    # Amsterdam: the euro list's shelf prices include 21 % VAT
+    assert ams.currency == "EUR"
+    assert [x.price_source.value for x in ams.lines] == ["price_list", "price_list"]
+    assert ams.total == sum(x.subtotal for x in ams.lines) - ams.discount_total
+    assert [t.code for t in ams.taxes] == ["NL-BTW"]
+
+
+def test_demo_runs_live_promotions_and_coupons(db: Database) -> None:
+    result = demo.seed(db=db)
+    assert (result.promotions, result.coupons, result.jurisdictions) == (8, 21, 3)
+    with db.uow(write=False) as uow:
+        kinds = set(uow.session.scalars(select(Promotion.kind)))
+        vip = uow.session.scalars(select(Coupon.code).where(Coupon.code.like("VIP-%"))).all()
+    assert {"buy_x_get_y", "bundle", "spend_tiers", "free_gift", "order_percent"} <= kinds
+    assert len(vip) == 20

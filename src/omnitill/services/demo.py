@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 
 from sqlalchemy import select
 
@@ -44,6 +44,7 @@ from omnitill.services.demo_catalog import (
     DemoStaff,
     variants,
 )
+from omnitill.services.demo_pricing import seed_pricing
 
 __all__ = ["DEMO_PASSWORD", "STAFF", "DemoResult", "DemoStaff", "opening_stock", "seed"]
 
@@ -63,6 +64,12 @@ class DemoResult:
     stock_levels: int = 0
     customers: int = 0
     users: int = 0
+    tax_classes: int = 0
+    jurisdictions: int = 0
+    price_lists: int = 0
+    exchange_rates: int = 0
+    promotions: int = 0
+    coupons: int = 0
 
     @property
     def created_anything(self) -> bool:
@@ -105,7 +112,8 @@ def seed(*, db: Database) -> DemoResult:
             )
         uow.commit()
     users = sum(1 for staff in STAFF if _create_staff(db, staff))
-    return DemoResult(**counts, users=users)
+    pricing = asdict(seed_pricing(db=db))
+    return DemoResult(**counts, users=users, **pricing)
 
 
 def _seed_locations(uow: UnitOfWork) -> int:
@@ -127,7 +135,7 @@ def _seed_locations(uow: UnitOfWork) -> int:
                 timezone=loc.timezone,
                 latitude=loc.latitude,
                 longitude=loc.longitude,
-                currency=CURRENCY,
+                currency=loc.currency,
                 tax_rate=loc.tax_rate,
                 prices_include_tax=loc.prices_include_tax,
                 sells_in_store=loc.sells_in_store,
@@ -220,6 +228,7 @@ def _seed_catalog(uow: UnitOfWork) -> tuple[int, int]:
             description=product.description,
             category_id=categories[product.category],
             brand_id=brands[product.brand],
+            tax_class=product.tax_class,
             options=["size", "colour"] if product.sizes else ["colour"],
         )
         uow.session.add(row)

@@ -40,6 +40,7 @@ class DemoLocation:
     accepts_returns: bool
     prices_include_tax: bool = False
     country: str = "US"
+    currency: str = CURRENCY
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,16 @@ class DemoProduct:
     sizes: tuple[str, ...] = ()  # empty: one size
     description: str = ""
     compare_at: int | None = None
+
+    @property
+    def tax_class(self) -> str:
+        """Clothing and footwear are their own tax class (New York exempts them under $110
+        an item; New Jersey altogether); bags, leather goods and eyewear are standard."""
+        return "standard" if self.category in STANDARD_RATED else CLOTHING
+
+
+CLOTHING = "clothing"
+STANDARD_RATED = frozenset({"bags", "small-leather-goods", "eyewear"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,20 +131,23 @@ LOCATIONS: tuple[DemoLocation, ...] = (
     ),
     DemoLocation(
         code="S02",
-        name="Northwind Outfitters Jersey City",
+        name="Northwind Outfitters Amsterdam",
         kind="store",
-        address_line1="200 Newark Avenue",
-        city="Jersey City",
-        region="NJ",
-        postal_code="07302",
-        timezone="America/New_York",
-        latitude=Decimal("40.721470"),
-        longitude=Decimal("-74.045530"),
-        tax_rate=Decimal("0.06625"),
+        address_line1="Kalverstraat 92",
+        city="Amsterdam",
+        region="NH",
+        postal_code="1012 PH",
+        timezone="Europe/Amsterdam",
+        latitude=Decimal("52.370216"),
+        longitude=Decimal("4.891050"),
+        tax_rate=Decimal("0.21"),
         sells_in_store=True,
         ships=False,
         offers_pickup=True,
         accepts_returns=True,
+        prices_include_tax=True,
+        country="NL",
+        currency="EUR",
     ),
     DemoLocation(
         code="W01",

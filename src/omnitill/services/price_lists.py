@@ -197,6 +197,17 @@ def update_price_list(
 # --- entries -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class EntryInput:
+    sku: str
+    unit_price: int
+    compare_at: int | None = None
+    tiers: tuple[pricing.PriceTier, ...] = ()
+
+
+MAX_ENTRIES = 5_000
+
+
 def set_entry(
     *,
     db: Database,
@@ -209,39 +220,69 @@ def set_entry(
 ) -> EntryRecord:
     """Price one SKU in a list (create or replace); 422 `catalog.unknown_sku` for an unknown
     SKU, `pricing.invalid_tier` / `pricing.tiers_not_ascending` for bad tiers."""
-    sku = sku.strip()
+    entry = EntryInput(sku, unit_price, compare_at, tuple(tiers))
+    return set_entries(db=db, actor=actor, price_list_id=price_list_id, entries=[entry])[0]
+
+
+def set_entries(
+    *, db: Database, actor: Actor, price_list_id: uuid.UUID, entries: Sequence[EntryInput]
+) -> list[EntryRecord]:
+    """Price many SKUs in a list at once (create or replace each; all or nothing, one audit
+    entry). Errors name `entries.<i>.<field>`, or the bare field for a single entry."""
+    entries = [replace(e, sku=e.sku.strip()) for e in entries]
+    if len(entries) > MAX_ENTRIES:
+        raise_invalid(
+            [FieldError("entries", "price_list.too_many_entries", f"at most {MAX_ENTRIES}")]
+        )
     with db.uow() as uow:
         row = _price_list(uow, price_list_id)
-        variant_id = uow.session.scalar(select(Variant.id).where(Variant.sku == sku))
-        errors = [] if variant_id else [FieldError("sku", "catalog.unknown_sku", f"no SKU {sku!r}")]
-        errors += errors_of(
-            lambda: pricing.PriceListEntry(sku, unit_price, compare_at, tuple(tiers))
-        )
-        errors += _tiers_not_ascending(tiers, errors)
+        skus = sorted({e.sku for e in entries})
+        found_ids = select(Variant.sku, Variant.id).where(Variant.sku.in_(skus))
+        ids: dict[str, uuid.UUID] = {sku: vid for sku, vid in uow.session.execute(found_ids)}
+        prefix = "" if len(entries) == 1 else "entries.{}."
+        errors: list[FieldError] = []
+        for i, e in enumerate(entries):
+            found = [] if e.sku in ids else [FieldError("sku", "catalog.unknown_sku", e.sku)]
+            found += _entry_errors(e)
+            errors += [replace(f, field=prefix.format(i) + f.field) for f in found]
         raise_invalid(errors)
-        entry = uow.session.scalars(
-            select(PriceListEntry).where(
-                PriceListEntry.price_list_id == row.id, PriceListEntry.variant_id == variant_id
+        existing = {
+            entry.variant_id: entry
+            for entry in uow.session.scalars(
+                select(PriceListEntry).where(
+                    PriceListEntry.price_list_id == row.id,
+                    PriceListEntry.variant_id.in_(list(ids.values())),
+                )
             )
-        ).one_or_none()
-        before = None if entry is None else entry.unit_price_minor
-        if entry is None:
-            entry = PriceListEntry(price_list_id=row.id, variant_id=variant_id)
-            uow.session.add(entry)
-        entry.unit_price_minor = unit_price
-        entry.compare_at_minor = compare_at
-        entry.tiers = [{"min_quantity": t.min_quantity, "unit_price": t.unit_price} for t in tiers]
+        }
+        records, changes = [], []
+        for e in entries:
+            entry = existing.get(ids[e.sku])
+            before = None if entry is None else entry.unit_price_minor
+            if entry is None:
+                entry = PriceListEntry(price_list_id=row.id, variant_id=ids[e.sku])
+                uow.session.add(entry)
+                existing[ids[e.sku]] = entry
+            entry.unit_price_minor = e.unit_price
+            entry.compare_at_minor = e.compare_at
+            entry.tiers = [
+                {"min_quantity": t.min_quantity, "unit_price": t.unit_price} for t in e.tiers
+            ]
+            changes.append({"sku": e.sku, "unit_price_before": before, "unit_price": e.unit_price})
+            records.append(EntryRecord(entry, e.sku, row.currency))
         row.updated_at = utcnow()
         uow.session.flush()
-        _audit(
-            uow,
-            actor,
-            "price_list.entry_set",
-            row,
-            {"sku": sku, "unit_price_before": before, "unit_price": unit_price},
+        details: dict[str, Any] = (
+            changes[0] if len(changes) == 1 else {"count": len(changes), "entries": changes}
         )
+        _audit(uow, actor, "price_list.entry_set", row, details)
         uow.commit()
-        return EntryRecord(entry, sku, row.currency)
+        return records
+
+
+def _entry_errors(e: EntryInput) -> list[FieldError]:
+    found = errors_of(lambda: pricing.PriceListEntry(e.sku, e.unit_price, e.compare_at, e.tiers))
+    return found + _tiers_not_ascending(e.tiers, found)
 
 
 def remove_entry(*, db: Database, actor: Actor, price_list_id: uuid.UUID, sku: str) -> None:

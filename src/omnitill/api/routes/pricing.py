@@ -13,6 +13,7 @@ from omnitill.api.schemas.pricing import (
     ExchangeRateCreate,
     ExchangeRatePage,
     ExchangeRateRead,
+    PriceEntriesUpdate,
     PriceEntryPage,
     PriceEntryRead,
     PriceEntryUpdate,
@@ -111,6 +112,33 @@ def list_entries(
     """Entries in SKU order; 404 `price_list.not_found`."""
     page = service.list_entries(db=db, price_list_id=price_list_id, cursor=cursor, limit=limit)
     return PriceEntryPage(items=[_entry_read(r) for r in page.items], next_cursor=page.next_cursor)
+
+
+@router.put(
+    "/price-lists/{price_list_id}/entries",
+    response_model=list[PriceEntryRead],
+    summary="Set many SKUs' prices in a price list",
+)
+def set_entries(
+    price_list_id: uuid.UUID, body: PriceEntriesUpdate, actor: Writer, db: DbDep
+) -> list[PriceEntryRead]:
+    """Up to 5,000 prices in one transaction: all or none. 422 errors name
+    `entries.<i>.sku`, `entries.<i>.tiers.<j>.min_quantity` and so on."""
+    records = service.set_entries(
+        db=db,
+        actor=actor,
+        price_list_id=price_list_id,
+        entries=[
+            service.EntryInput(
+                sku=e.sku,
+                unit_price=e.unit_price,
+                compare_at=e.compare_at,
+                tiers=tuple(PriceTier(t.min_quantity, t.unit_price) for t in e.tiers),
+            )
+            for e in body.entries
+        ],
+    )
+    return [_entry_read(r) for r in records]
 
 
 @router.put(

@@ -112,6 +112,16 @@ class PriceEntryUpdate(BaseModel):
     )
 
 
+class PriceEntrySet(PriceEntryUpdate):
+    sku: str = Field(max_length=64)
+
+
+class PriceEntriesUpdate(BaseModel):
+    """Many prices at once (an import): all are set, or none when any is invalid."""
+
+    entries: list[PriceEntrySet] = Field(min_length=1, max_length=5000)
+
+
 class PriceEntryRead(BaseModel):
     sku: str
     variant_id: uuid.UUID
