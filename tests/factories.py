@@ -245,3 +245,10 @@ def make_coupon(
         uow.session.add(coupon)
         uow.commit()
         return coupon
+
+
+def set_tax_class(db: Database, variant: Variant, tax_class: str) -> None:
+    """Put the variant's product in `tax_class` (clothing, reduced, ...)."""
+    with db.uow() as uow:
+        uow.session.get_one(Product, variant.product_id).tax_class = tax_class
+        uow.commit()

@@ -20,6 +20,7 @@ from omnitill.adapters.db.models import (
     SalePayment,
     StockException,
     User,
+    Variant,
 )
 from omnitill.adapters.db.models.sales import SaleAdjustment, SaleTax
 from omnitill.adapters.db.repositories.sales import Till
@@ -313,9 +314,10 @@ def load_view(uow: UnitOfWork, sale: Sale) -> SaleView:
         select(SaleTax).where(SaleTax.sale_id == sale.id).order_by(SaleTax.position)
     ).all()
     negative = uow.session.scalars(
-        select(StockException.id).where(
-            StockException.reference_type == "sale", StockException.reference_id == str(sale.id)
-        )
+        select(Variant.sku)
+        .join(StockException, StockException.variant_id == Variant.id)
+        .order_by(Variant.sku)
+        .where(StockException.reference_type == "sale", StockException.reference_id == str(sale.id))
     ).all()
     return SaleView(
         id=sale.id,
@@ -365,7 +367,7 @@ def load_view(uow: UnitOfWork, sale: Sale) -> SaleView:
             for x in lines
         ),
         payments=tuple(SalePaymentView(p.method, p.amount_minor, p.currency) for p in payments),
-        stock_exceptions=tuple(str(n) for n in negative),
+        stock_exceptions=tuple(negative),
         channel=sale.channel,
         taxes=tuple(
             ComponentTax(t.code, t.name, t.rate, t.taxable_minor, t.tax_minor) for t in taxes

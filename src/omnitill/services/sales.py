@@ -263,7 +263,7 @@ def _record(
     }
     reasons = [line.price_override_reason for line in request.lines]
     view = view_of_new_sale(
-        sale_row, till, actor.username, cart, settlement, reasons, [skus[v] for v in negative]
+        sale_row, till, actor.username, cart, settlement, reasons, sorted(skus[v] for v in negative)
     )
     sales_repo.insert_sale(
         conn,
@@ -335,11 +335,12 @@ def _redeem_promotions(
         )
         if not spent:
             code = applied.coupon or ""
+            at = next((i for i, c in enumerate(cart.coupons) if c.code == code), 0)
             raise ValidationFailed(
                 "promotion.coupon_already_used",
                 f"coupon {code} was used up by another sale a moment ago",
-                {"coupon": code},
-                errors=[FieldError("coupons", "promotion.coupon_already_used", code)],
+                {"coupons": [{"code": code, "reason": "promotion.coupon_already_used"}]},
+                errors=[FieldError(f"coupons.{at}", "promotion.coupon_already_used", code)],
             )
 
 

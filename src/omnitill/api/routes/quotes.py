@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from fastapi import APIRouter
 
 from omnitill.api.deps import CurrentActor, DbDep, OverrideHeader, TaxProviderDep
@@ -42,9 +44,15 @@ def cart_line(body: CartLineCreate) -> CartLineRequest:
     )
 
 
+def rate_text(rate: Decimal) -> str:
+    """A rate in its shortest plain form ("0.04", never "0.040000" or "4E-2"), so a sale reads
+    back exactly as it was first answered whatever the column's scale."""
+    return format(rate.normalize(), "f")
+
+
 def taxes_read(taxes: tuple[ComponentTax, ...]) -> list[TaxRead]:
     return [
-        TaxRead(code=t.code, name=t.name, rate=str(t.rate), taxable=t.taxable, tax=t.tax)
+        TaxRead(code=t.code, name=t.name, rate=rate_text(t.rate), taxable=t.taxable, tax=t.tax)
         for t in taxes
     ]
 
