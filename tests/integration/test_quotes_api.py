@@ -55,7 +55,8 @@ def shop(db, settings) -> dict[str, Any]:
 @pytest.fixture
 def nyc(client, db, admin, shop) -> dict[str, Any]:
     """New York City's stacked sales tax, one rounding group, assigned to S01; clothing under
-    110.00 is exempt from the state and city levies, not from MCTD."""
+    110.00 an item is exempt from all three levies (NY Tax Bulletin ST-530: the state tax and
+    the MCTD surcharge, and the city's, which opted in)."""
     client.post("/api/v1/tax/classes", json={"code": "clothing", "name": "Clothing"}, headers=admin)
     under_110 = [{"tax_class": "clothing", "unit_price": 11000}]
 
@@ -72,7 +73,7 @@ def nyc(client, db, admin, shop) -> dict[str, Any]:
         "components": [
             levy("NYS", "New York State", "0.04", under_110),
             levy("NYC", "New York City", "0.045", under_110),
-            levy("MCTD", "MCTD", "0.00375", []),
+            levy("MCTD", "MCTD", "0.00375", under_110),
         ],
     }
     r = client.post("/api/v1/tax/jurisdictions", json=body, headers=admin)
@@ -169,7 +170,7 @@ def test_the_winning_price_list_prices_the_line_with_its_tiers_and_others_fall_b
 # --- tax -----------------------------------------------------------------------------------
 
 
-def test_new_york_city_tax_is_stacked_per_levy_and_cheap_clothing_pays_only_mctd(client, nyc, shop):
+def test_new_york_city_tax_is_stacked_per_levy_and_cheap_clothing_pays_none(client, nyc, shop):
     body = ok(quote(client, shop["cashier"], ("LAMP", 1), ("JEANS", 1), ("COAT", 1)))
     lamp, jeans, coat = body["lines"]
     assert by_code(lamp["taxes"]) == {
@@ -178,14 +179,14 @@ def test_new_york_city_tax_is_stacked_per_levy_and_cheap_clothing_pays_only_mctd
         "MCTD": (Decimal("0.00375"), 20000, 75),
     }
     assert (lamp["tax_total"], lamp["total"]) == (1775, 21775)
-    assert by_code(jeans["taxes"]) == {"MCTD": (Decimal("0.00375"), 9900, 37)}
-    assert (jeans["tax_total"], coat["tax_total"]) == (37, 1065)
+    assert by_code(jeans["taxes"]) == {}
+    assert (jeans["tax_total"], jeans["total"], coat["tax_total"]) == (0, 9900, 1065)
     assert by_code(body["taxes"]) == {
         "NYS": (Decimal("0.04"), 32000, 1280),
         "NYC": (Decimal("0.045"), 32000, 1440),
-        "MCTD": (Decimal("0.00375"), 41900, 157),
+        "MCTD": (Decimal("0.00375"), 32000, 120),
     }
-    assert (body["subtotal"], body["tax_total"], body["total"]) == (41900, 2877, 44777)
+    assert (body["subtotal"], body["tax_total"], body["total"]) == (41900, 2840, 44740)
 
 
 def test_levies_of_one_rounding_group_are_rounded_together_then_split(client, nyc, shop):

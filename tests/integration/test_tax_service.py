@@ -7,14 +7,18 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from fastapi.testclient import TestClient
 
+from omnitill.adapters.db.models import Location, TaxJurisdiction
 from omnitill.adapters.tax.remote import RemoteTaxService
 from omnitill.adapters.tax.sandbox import SandboxTaxService
+from omnitill.api.app import create_app
 from omnitill.config import Settings
 from omnitill.domain.tax.engine import TaxableLine, TaxInput, compute_tax
 from omnitill.domain.tax.model import Jurisdiction, TaxComponent
 from omnitill.domain.tax.provider import BUILTIN
 from omnitill.services.pricing import tax_provider_for
+from tests.factories import make_location, make_register, make_variant, token_for
 
 LEVIES = {
     "US-NY-NYC": [
@@ -35,7 +39,7 @@ def _doc(code: str = "US-NY-NYC", *, certificate: str | None = None) -> TaxInput
 
 @pytest.fixture
 def sandbox():
-    with SandboxTaxService(LEVIES, slow_seconds=1.5) as service:
+    with SandboxTaxService(LEVIES, slow_seconds=1.0) as service:
         yield service
 
 
@@ -62,7 +66,7 @@ def test_an_exempt_customer_is_exempt_at_the_service_too(sandbox):
 
 @pytest.mark.parametrize("code", ["SANDBOX-SLOW", "SANDBOX-ERROR", "SANDBOX-BAD"])
 def test_a_slow_failing_or_inconsistent_service_falls_back_to_the_tables(sandbox, code):
-    provider = RemoteTaxService(sandbox.url, timeout_seconds=0.5)
+    provider = RemoteTaxService(sandbox.url, timeout_seconds=0.3)
     result = provider.calculate(_doc(code))
     assert provider.last_source == "builtin"
     assert result == compute_tax(_doc(code))
@@ -81,3 +85,31 @@ def test_the_provider_is_chosen_by_configuration(sandbox):
     assert isinstance(remote, RemoteTaxService)
     with pytest.raises(ValueError, match="TAX_SERVICE_URL"):
         Settings(tax_provider="remote")
+
+
+def test_a_configured_tax_service_prices_quotes_and_sales(db, settings, sandbox):
+    store = make_location(db, "S01", tax_rate="0.05")
+    make_register(db, store, "S01-R1")
+    make_variant(db, sku="LAMP", price=1000)
+    with db.uow() as uow:  # the store's jurisdiction code is what the service is asked about
+        j = TaxJurisdiction(code="US-NY-NYC", name="NYC", country="US")
+        uow.session.add(j)
+        uow.session.flush()
+        location = uow.session.get(Location, store.id)
+        assert location is not None
+        location.tax_jurisdiction_id = j.id
+        uow.commit()
+    remote = settings.model_copy(update={"tax_provider": "remote", "tax_service_url": sandbox.url})
+    with TestClient(create_app(remote, db)) as client:
+        headers = token_for(db, settings, "till1", "cashier", ["S01"])
+        body = {"location": "S01", "lines": [{"sku": "LAMP", "quantity": 1}]}
+        quote = client.post("/api/v1/quotes", json=body, headers=headers).json()
+        sale = client.post(
+            "/api/v1/sales",
+            json={**body, "register": "S01-R1", "payments": [{"method": "cash", "amount": 2000}]},
+            headers=headers,
+        ).json()
+    # the sandbox's levies (0.40 + 0.45 + 0.04), not the store's jurisdiction (no components)
+    assert quote["tax_total"] == sale["tax_total"] == 89
+    assert [t["code"] for t in sale["taxes"]] == ["NYS", "NYC", "MCTD"]
+    assert sandbox.requests == 2

@@ -2,10 +2,11 @@
 
 S01 (SoHo, New York City) charges stacked sales tax on top of shelf prices: New York State
 4 %, New York City 4.5 % and the MCTD surcharge 0.375 %, rounded at the combined 8.875 %,
-with clothing and footwear under $110 an item exempt from the state and city levies
-(NY Tax Bulletin ST-530). S02 (Amsterdam) sells from a euro price list whose prices include
-Dutch VAT (21 %, 9 % reduced). Shipped orders are taxed at the destination: New York City
-by postal prefix, New Jersey (6.625 %, clothing exempt) by state.
+with clothing and footwear under $110 an item exempt from all three (NY Tax Bulletin ST-530:
+the state tax and the MCTD surcharge, and the city's tax, which opted in). S02 (Amsterdam)
+sells from a euro price list whose prices include Dutch VAT (21 %, 9 % reduced). Shipped
+orders are taxed at the destination: New York City by postal prefix, New Jersey (6.625 %,
+clothing exempt) by state.
 
 Each record is looked up by its natural key (class code, jurisdiction code, list name,
 promotion code, rate pair) and created only when missing, so `omnitill demo` stays
@@ -108,9 +109,9 @@ def _jurisdictions(db: Database, actor: Actor) -> int:
                 region="NY",
                 postal_prefixes=NYC_ZIP_PREFIXES,
                 components=(
-                    _levy("NYS", "New York State sales tax", rate("0.04"), exempt=True),
-                    _levy("NYC", "New York City sales tax", rate("0.045"), exempt=True),
-                    _levy("MCTD", "MCTD surcharge", rate("0.00375"), exempt=False),
+                    _levy("NYS", "New York State sales tax", rate("0.04")),
+                    _levy("NYC", "New York City sales tax", rate("0.045")),
+                    _levy("MCTD", "MCTD surcharge", rate("0.00375")),
                 ),
             ),
             ("S01",),
@@ -165,13 +166,15 @@ def _jurisdictions(db: Database, actor: Actor) -> int:
     return created
 
 
-def _levy(code: str, name: str, rate: Decimal, *, exempt: bool) -> tax_settings.ComponentInput:
+def _levy(code: str, name: str, rate: Decimal) -> tax_settings.ComponentInput:
+    """One New York City levy: rounded with the others at the combined rate, and waived on
+    clothing under $110 an item."""
     return tax_settings.ComponentInput(
         code=code,
         name=name,
         rates={"standard": rate, CLOTHING: rate},
         rounding_group="US-NY-NYC",
-        exempt_below=(ExemptBelow(CLOTHING, CLOTHING_THRESHOLD),) if exempt else (),
+        exempt_below=(ExemptBelow(CLOTHING, CLOTHING_THRESHOLD),),
     )
 
 

@@ -34,7 +34,8 @@ from omnitill.domain.promotions.engine import (
     apply_promotions,
 )
 from omnitill.domain.promotions.index import PromotionCatalog
-from omnitill.domain.tax.engine import LineTax, TaxableLine, TaxInput, TaxResult, compute_tax
+from omnitill.domain.tax.engine import LineTax, TaxableLine, TaxInput, TaxResult
+from omnitill.domain.tax.provider import BUILTIN
 
 MANUAL = "manual"
 LINE_DISCOUNT = "Line discount"
@@ -79,8 +80,8 @@ def price(data: PricingInput) -> PricedCart:
        codes; a code entered without a catalog is still answered (as unknown).
     5. The manual order discount, on what the lines still cost, split over them by largest
        remainder and capped at that sum.
-    6. Tax (`tax.engine.compute_tax`) when `data.jurisdiction` is set: on each line's `net`
-       with the line's price basis, plus `data.shipping` on the jurisdiction's basis. The
+    6. Tax (asked of `data.tax_provider`, by default the built-in `compute_tax`) when
+       `data.jurisdiction` is set: on each line's `net` with the line's price basis, plus `data.shipping` on the jurisdiction's basis. The
        tax date is `context.at` as a calendar date in the location's timezone
        (`context.timezone`): a sale at 23:30 on 31 December in New York is taxed at the
        rates of 31 December, although it is 1 January in UTC. A weighed line counts as one
@@ -235,7 +236,8 @@ def _taxes(
     if j is None:
         return None
     context = data.context
-    return compute_tax(
+    provider = data.tax_provider or BUILTIN
+    return provider.calculate(
         TaxInput(
             jurisdiction=j,
             lines=[
@@ -308,8 +310,11 @@ def _unit_discounts(
     """The line's discount per unit: promotions as the promotion engine split them, then the
     manual line and order discounts by largest remainder on what each unit still costs, so
     no unit goes below zero."""
+    units = _units(line)
+    if units == 1:
+        return (d.total,)
     if d.total == 0:
-        return (0,) * _units(line)
+        return (0,) * units
     room = [subtotal] if line.sold_by_weight else [unit_price] * line.quantity
     promo = _promotion_units(d, room)
     room = [r - p for r, p in zip(room, promo, strict=True)]

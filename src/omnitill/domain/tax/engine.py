@@ -12,12 +12,13 @@ list quoted net in a VAT country, say); shipping always follows the jurisdiction
 Rounding happens once per *rounding group* (see `model`): per line and group at the group's
 combined exact tax (`RoundingLevel.LINE`), or once per group over the whole document
 (`RoundingLevel.DOCUMENT`). The rounded amount is then split among the group's components,
-and for document rounding among the lines, by largest remainder on the exact figures, so every
-breakdown adds up to what was charged. With tax-inclusive prices the net is what remains of
-the price after the rounded tax, so net + tax always equals the shelf price.
+and for document rounding among the lines, by largest remainder on the exact figures (within
+one line these stand in the proportion of the components' rates, which the split uses
+directly), so every breakdown adds up to what was charged. With tax-inclusive prices the net
+is what remains of the price after the rounded tax, so net + tax always equals the shelf price.
 
-A document for an exempt customer (certificate) or channel (B2B export) carries no tax; with
-inclusive prices the customer pays the net.
+A document for an exempt customer (certificate) or channel (B2B export) carries no tax; on
+lines whose prices include tax the customer pays the net.
 """
 
 from __future__ import annotations
@@ -104,18 +105,18 @@ class _Exact(NamedTuple):
     component: TaxComponent
     rate: Decimal
     tax: Decimal
-    weight: int  # the component's share of one line's tax, as an integer weight
 
 
 class _Rates(NamedTuple):
-    """What a unit of one tax class pays: each taxing component with its rate and its weight
-    in the line's tax (the rate, or for a compound levy the rate on net plus ordinary tax),
-    the sum of the ordinary rates and the total tax per unit of net."""
+    """What a unit of one tax class pays: each taxing component with its rate, the sum of the
+    ordinary rates, the total tax per unit of net, and the components (positions in `rates`)
+    that round together, each with its weight in the line's tax (its rate, or for a compound
+    levy its rate on the net plus the ordinary tax)."""
 
     rates: tuple[tuple[TaxComponent, Decimal], ...]
-    weights: tuple[int, ...]
     ordinary: Decimal
     total: Decimal
+    groups: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]
 
 
 class _RateTable:
@@ -123,6 +124,7 @@ class _RateTable:
     applies to the class, per unit price) rather than once per line."""
 
     def __init__(self, j: Jurisdiction, on: date) -> None:
+        self.jurisdiction = j
         self.components = tuple(c for c in j.components if c.in_force(on))
         self.thresholds = {r.tax_class for c in self.components for r in c.exempt_below}
         self.memo: dict[tuple[str, bool, int | None], _Rates] = {}
@@ -136,7 +138,11 @@ class _RateTable:
             rates = tuple(_rates(self.components, item, unit))
             ordinary, total = _factors(rates)
             weights = tuple(_weight(r * (1 + ordinary) if c.compound else r) for c, r in rates)
-            found = _Rates(rates, weights, ordinary, total)
+            grouped: dict[str, list[int]] = {}
+            for k, (c, _) in enumerate(rates):
+                grouped.setdefault(self.jurisdiction.group_of(c), []).append(k)
+            groups = tuple((tuple(ks), tuple(weights[k] for k in ks)) for ks in grouped.values())
+            found = _Rates(rates, ordinary, total, groups)
             self.memo[key] = found
         return found
 
@@ -147,17 +153,15 @@ def compute_tax(data: TaxInput) -> TaxResult:
     j = data.jurisdiction
     exempt = _exempt_reason(data)
     table = _RateTable(j, data.on)
-    exact = [] if exempt else _exact_taxes(table, items)
-    rounded = _round(j, exact)
-    per_item: list[list[tuple[_Exact, int]]] = [[] for _ in items]
-    for entry, tax in zip(exact, rounded, strict=True):
-        per_item[entry.item].append((entry, tax))
-    results = [
-        _exempt_inclusive(j, table, item)
-        if exempt and item.inclusive
-        else _line_tax(item, per_item[i])
-        for i, item in enumerate(items)
-    ]
+    if exempt:
+        results = [
+            _exempt_inclusive(j, table, item) if item.inclusive else _untaxed(item)
+            for item in items
+        ]
+    elif j.rounding is RoundingLevel.LINE:
+        results = [_rounded_line(j, table, item) for item in items]
+    else:
+        results = _rounded_document(j, table, items)
     lines = tuple(r for r, item in zip(results, items, strict=True) if not item.shipping)
     shipping = next((r for r, item in zip(results, items, strict=True) if item.shipping), None)
     return TaxResult(
@@ -233,13 +237,13 @@ def _factors(rates: Sequence[tuple[TaxComponent, Decimal]]) -> tuple[Decimal, De
 def _exact_taxes(table: _RateTable, items: list[_Item]) -> list[_Exact]:
     exact: list[_Exact] = []
     for i, item in enumerate(items):
-        rates, weights, ordinary, total = table.of(item)
+        rates, ordinary, total, _ = table.of(item)
         if not rates:
             continue
         net = Decimal(item.amount) / (1 + total) if item.inclusive else Decimal(item.amount)
-        for (component, rate), weight in zip(rates, weights, strict=True):
+        for component, rate in rates:
             base = net * (1 + ordinary) if component.compound else net
-            exact.append(_Exact(i, component, rate, base * rate, weight))
+            exact.append(_Exact(i, component, rate, base * rate))
     return exact
 
 
@@ -247,32 +251,83 @@ def _weight(share: Decimal) -> int:
     return int((share * _WEIGHT_SCALE).to_integral_value())
 
 
+def _rounded_document(j: Jurisdiction, table: _RateTable, items: list[_Item]) -> list[LineTax]:
+    """Each item's tax with every rounding group rounded once over the whole document."""
+    exact = _exact_taxes(table, items)
+    per_item: list[list[tuple[_Exact, int]]] = [[] for _ in items]
+    for entry, tax in zip(exact, _round(j, exact), strict=True):
+        per_item[entry.item].append((entry, tax))
+    return [_line_tax(item, per_item[i]) for i, item in enumerate(items)]
+
+
 def _round(j: Jurisdiction, exact: list[_Exact]) -> list[int]:
-    """Rounded tax of each exact entry, rounding once per group (per line or per document)."""
-    groups: dict[tuple[str, int], list[int]] = defaultdict(list)
-    per_line = j.rounding is RoundingLevel.LINE
+    """Rounded tax of each exact entry, rounding once per group over the whole document and
+    splitting each group's tax among its entries on their exact figures."""
+    groups: dict[str, list[int]] = defaultdict(list)
     for n, entry in enumerate(exact):
-        groups[(j.group_of(entry.component), entry.item if per_line else -1)].append(n)
+        groups[j.group_of(entry.component)].append(n)
     rounded = [0] * len(exact)
     for members in groups.values():
         shares = [exact[n].tax for n in members]
         total = round_minor(sum(shares, Decimal(0)), j.mode)
-        if len(members) == 1:
-            rounded[members[0]] = total
-            continue
-        # within one line the exact shares are in proportion to the components' weights;
-        # across lines (document rounding) they are not, so weigh the exact figures
-        weights = (
-            [exact[n].weight for n in members] if per_line else [_weight(share) for share in shares]
-        )
-        for n, part in zip(members, allocate(total, weights), strict=True):
+        for n, part in zip(members, allocate(total, [_weight(x) for x in shares]), strict=True):
             rounded[n] = part
     return rounded
 
 
+def _rounded_line(j: Jurisdiction, table: _RateTable, item: _Item) -> LineTax:
+    """One item's tax, each rounding group rounded once on the line. Within a line the exact
+    shares are in proportion to the components' weights, so the split uses those."""
+    rates, ordinary, total, groups = table.of(item)
+    if not rates:
+        return _untaxed(item)
+    net = Decimal(item.amount) / (1 + total) if item.inclusive else Decimal(item.amount)
+    with_ordinary = net * (1 + ordinary)
+    exact = [(with_ordinary if c.compound else net) * rate for c, rate in rates]
+    rounded = [0] * len(rates)
+    for positions, group_weights in groups:
+        group_tax = round_minor(sum((exact[k] for k in positions), Decimal(0)), j.mode)
+        if len(positions) == 1:
+            rounded[positions[0]] = group_tax
+            continue
+        for k, part in zip(positions, _largest_remainder(group_tax, group_weights), strict=True):
+            rounded[k] = part
+    tax = sum(rounded)
+    ordinary_tax = sum(t for (c, _), t in zip(rates, rounded, strict=True) if not c.compound)
+    line_net = item.amount - tax if item.inclusive else item.amount
+    components = tuple(
+        ComponentTax(c.code, c.name, rate, line_net + ordinary_tax if c.compound else line_net, t)
+        for (c, rate), t in zip(rates, rounded, strict=True)
+    )
+    return LineTax(item.key, line_net, tax, line_net + tax, components)
+
+
+def _untaxed(item: _Item) -> LineTax:
+    return LineTax(item.key, item.amount, 0, item.amount, ())
+
+
+def _largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
+    """`money.allocate` for a total >= 0 over positive weights, without its general checks."""
+    denominator = sum(weights)
+    parts: list[int] = []
+    remainders: list[int] = []
+    for w in weights:
+        part, remainder = divmod(total * w, denominator)
+        parts.append(part)
+        remainders.append(remainder)
+    short = total - sum(parts)
+    if short == 1:
+        parts[remainders.index(max(remainders))] += 1
+    elif short:
+        order = sorted(range(len(weights)), key=lambda k: (-remainders[k], k))
+        for k in order[:short]:
+            parts[k] += 1
+    return parts
+
+
 def _line_tax(item: _Item, taxes: list[tuple[_Exact, int]]) -> LineTax:
     if not taxes:
-        return LineTax(item.key, item.amount, 0, item.amount, ())
+        return _untaxed(item)
     tax = ordinary_tax = 0
     for e, t in taxes:
         tax += t

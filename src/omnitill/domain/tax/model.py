@@ -35,8 +35,9 @@ SHIPPING_CLASS = STANDARD  # shipping is taxed at a component's standard rate wh
 @dataclass(frozen=True, slots=True)
 class ExemptBelow:
     """Units of `tax_class` priced below `unit_price` (minor units) are exempt from the
-    component, as New York exempts clothing and footwear under $110 an item from the state
-    and city levies (not from the MCTD surcharge)."""
+    component, as New York exempts clothing and footwear under $110 an item from the state tax
+    and the MCTD surcharge, and from the local tax where the locality opted in, as New York
+    City did (NY Tax Bulletin ST-530)."""
 
     tax_class: str
     unit_price: int
