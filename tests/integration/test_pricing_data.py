@@ -23,7 +23,7 @@ from omnitill.adapters.db.models import (
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Role
 from omnitill.domain.errors import ValidationFailed
-from omnitill.domain.promotions.model import Usage
+from omnitill.domain.promotions.model import CouponRefusal, Usage
 from omnitill.services import pricing_data, promotions
 from tests.factories import (
     make_coupon,
@@ -134,7 +134,7 @@ def test_usage_counts_redemptions_in_total_and_by_the_customer(db):
     ada, bob = make_customer(db), make_customer(db)
     with db.uow() as uow:
         for customer in (ada.id, ada.id, bob.id, None):
-            assert pricing_data.redeem(
+            refused = pricing_data.redeem(
                 uow,
                 promotion_id=promo.id,
                 coupon_code=None,
@@ -143,6 +143,7 @@ def test_usage_counts_redemptions_in_total_and_by_the_customer(db):
                 amount=100,
                 currency="USD",
             )
+            assert refused is None
         uow.commit()
     with db.uow(write=False) as uow:
         usage = pricing_data.promotion_usage(
@@ -181,7 +182,7 @@ def test_a_single_use_coupon_is_redeemed_once_and_a_shared_one_up_to_its_limit(d
                 currency="USD",
             )
             uow.commit()
-            return ok
+            return ok is None
 
     assert [redeem("ONCE-ONLY"), redeem("ONCE-ONLY")] == [True, False]
     assert [redeem("TWICE"), redeem("TWICE"), redeem("TWICE")] == [True, True, False]
@@ -192,28 +193,39 @@ def test_a_single_use_coupon_is_redeemed_once_and_a_shared_one_up_to_its_limit(d
     assert (coupons["ONCE-ONLY"].uses, coupons["TWICE"].uses) == (1, 2)
 
 
-def test_two_sales_spending_one_single_use_code_at_once_succeed_once(db):
-    promo = make_promotion(db, requires_coupon=True)
-    make_coupon(db, promo, "RACE-1")
+LIMITS = {
+    "single-use coupon": ({"requires_coupon": True}, "RACE-1", False),
+    "promotion used once in all": ({"usage_limit": 1}, None, False),
+    "once per customer": ({"per_customer_limit": 1}, None, True),
+}
+
+
+@pytest.mark.parametrize("limit", list(LIMITS), ids=list(LIMITS))
+def test_two_sales_racing_for_the_last_use_succeed_once(db, limit):
+    fields, code, same_customer = LIMITS[limit]
+    promo = make_promotion(db, **fields)
+    if code is not None:
+        make_coupon(db, promo, code)
+    customer = make_customer(db).id if same_customer else None
     barrier = threading.Barrier(2)
-    results: list[bool] = []
+    results: list[object] = []
     failures: list[BaseException] = []
 
     def spend() -> None:
         try:
             with db.uow() as uow:
                 barrier.wait(timeout=10)
-                ok = pricing_data.redeem(
+                refused = pricing_data.redeem(
                     uow,
                     promotion_id=promo.id,
-                    coupon_code="RACE-1",
-                    customer_id=None,
+                    coupon_code=code,
+                    customer_id=customer,
                     sale_id=uuid.uuid4(),
                     amount=500,
                     currency="USD",
                 )
                 uow.commit()
-            results.append(ok)
+            results.append(refused)
         except BaseException as exc:  # surfaced below
             failures.append(exc)
 
@@ -223,7 +235,12 @@ def test_two_sales_spending_one_single_use_code_at_once_succeed_once(db):
     for t in threads:
         t.join(timeout=60)
     assert not failures, failures
-    assert sorted(results) == [False, True]
+    expected = {
+        "single-use coupon": CouponRefusal.ALREADY_USED,
+        "promotion used once in all": CouponRefusal.USAGE_LIMIT,
+        "once per customer": CouponRefusal.CUSTOMER_LIMIT,
+    }[limit]
+    assert sorted(results, key=str) == sorted([None, expected], key=str)
     with db.uow(write=False) as uow:
         usage = pricing_data.promotion_usage(uow, promotion_ids=[promo.id], customer_id=None)
     assert usage[str(promo.id)].total == 1

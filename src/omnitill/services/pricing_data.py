@@ -205,13 +205,22 @@ def redeem(
     amount: int,
     currency: str,
     order_ref: str | None = None,
-) -> bool:
-    """Record one use of a promotion (and of its coupon) in the caller's transaction.
+) -> promo.CouponRefusal | None:
+    """Record one use of a promotion (and of its coupon) in the caller's transaction; None
+    when recorded, else why not (and nothing is recorded: the caller refuses an online sale,
+    or opens an exception for an offline one).
 
-    The coupon's `uses` is raised by one conditional UPDATE that only matches while the code
-    has uses left, so of two sales spending one single-use code at once exactly one gets True;
-    the other gets False and nothing is recorded for it (the caller decides: refuse an online
-    order, open an exception for an offline sale)."""
+    Limits hold under concurrency:
+    - the coupon's `uses` is raised by one conditional UPDATE that only matches while the
+      code has uses left, so of two sales spending one single-use code exactly one succeeds;
+    - a promotion with a total or per-customer limit has its row locked (`FOR UPDATE`)
+      before its redemptions are counted, so concurrent sales of it queue there and each
+      counts the others' committed uses. Callers redeem in promotion id order, so two sales
+      never wait on each other's locks in opposite orders."""
+    pid = uuid.UUID(str(promotion_id))
+    refusal = _promotion_limit_reached(uow, pid, customer_id)
+    if refusal is not None:
+        return refusal
     coupon_id = None
     if coupon_code is not None:
         left = or_(
@@ -223,20 +232,16 @@ def redeem(
         )
         coupon_id = uow.session.execute(
             update(Coupon)
-            .where(
-                Coupon.code == normalize_code(coupon_code),
-                Coupon.promotion_id == uuid.UUID(str(promotion_id)),
-                left,
-            )
+            .where(Coupon.code == normalize_code(coupon_code), Coupon.promotion_id == pid, left)
             .values(uses=Coupon.uses + 1)
             .returning(Coupon.id)
             .execution_options(synchronize_session=False)
         ).scalar_one_or_none()
         if coupon_id is None:
-            return False
+            return promo.CouponRefusal.ALREADY_USED
     uow.session.add(
         PromotionRedemption(
-            promotion_id=uuid.UUID(str(promotion_id)),
+            promotion_id=pid,
             coupon_id=coupon_id,
             customer_id=customer_id,
             sale_id=sale_id,
@@ -246,7 +251,30 @@ def redeem(
         )
     )
     uow.session.flush()
-    return True
+    return None
+
+
+def _promotion_limit_reached(
+    uow: UnitOfWork, promotion_id: uuid.UUID, customer_id: uuid.UUID | None
+) -> promo.CouponRefusal | None:
+    limits = uow.session.execute(
+        select(Promotion.usage_limit, Promotion.per_customer_limit)
+        .where(Promotion.id == promotion_id)
+        .with_for_update()
+    ).one_or_none()
+    if limits is None or (limits.usage_limit is None and limits.per_customer_limit is None):
+        return None
+    used = promotion_usage(uow, promotion_ids=[promotion_id], customer_id=customer_id)
+    usage = used[str(promotion_id)]
+    if limits.usage_limit is not None and usage.total >= limits.usage_limit:
+        return promo.CouponRefusal.USAGE_LIMIT
+    if (
+        limits.per_customer_limit is not None
+        and customer_id is not None
+        and usage.by_customer >= limits.per_customer_limit
+    ):
+        return promo.CouponRefusal.CUSTOMER_LIMIT
+    return None
 
 
 def customer_pricing(uow: UnitOfWork, *, customer_id: uuid.UUID | None) -> CustomerPricing:

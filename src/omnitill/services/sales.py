@@ -321,10 +321,11 @@ def _record(
 def _redeem_promotions(
     uow: UnitOfWork, *, cart: PricedCart, sale_id: uuid.UUID, customer: uuid.UUID | None
 ) -> None:
-    """Record each promotion the sale used (usage limits count these) and spend its coupon;
-    a single-use code spent by a concurrent sale refuses this one (422, nothing written)."""
-    for applied in cart.promotions:
-        spent = pricing_data.redeem(
+    """Record each promotion the sale used (usage limits count these) and spend its coupon,
+    in promotion id order (see `pricing_data.redeem`). A limit another sale reached a moment
+    ago refuses this one (422, nothing written): the register re-quotes."""
+    for applied in sorted(cart.promotions, key=lambda p: p.promotion_id):
+        refusal = pricing_data.redeem(
             uow,
             promotion_id=applied.promotion_id,
             coupon_code=applied.coupon,
@@ -333,15 +334,24 @@ def _redeem_promotions(
             amount=applied.amount,
             currency=cart.currency,
         )
-        if not spent:
-            code = applied.coupon or ""
-            at = next((i for i, c in enumerate(cart.coupons) if c.code == code), 0)
+        if refusal is None:
+            continue
+        if applied.coupon is None:
+            code = f"promotion.{refusal.value}"
             raise ValidationFailed(
-                "promotion.coupon_already_used",
-                f"coupon {code} was used up by another sale a moment ago",
-                {"coupons": [{"code": code, "reason": "promotion.coupon_already_used"}]},
-                errors=[FieldError(f"coupons.{at}", "promotion.coupon_already_used", code)],
+                code,
+                f"{applied.name} reached its limit with another sale a moment ago",
+                {"promotion_id": applied.promotion_id},
+                errors=[FieldError("promotions", code, applied.name)],
             )
+        code = f"promotion.coupon_{refusal.value}"
+        at = next((i for i, c in enumerate(cart.coupons) if c.code == applied.coupon), 0)
+        raise ValidationFailed(
+            code,
+            f"coupon {applied.coupon} was used up by another sale a moment ago",
+            {"coupons": [{"code": applied.coupon, "reason": code}]},
+            errors=[FieldError(f"coupons.{at}", code, applied.coupon)],
+        )
 
 
 def _audit_and_announce(

@@ -81,11 +81,11 @@ def price(data: PricingInput) -> PricedCart:
     5. The manual order discount, on what the lines still cost, split over them by largest
        remainder and capped at that sum.
     6. Tax (asked of `data.tax_provider`, by default the built-in `compute_tax`) when
-       `data.jurisdiction` is set: on each line's `net` with the line's price basis, plus `data.shipping` on the jurisdiction's basis. The
-       tax date is `context.at` as a calendar date in the location's timezone
-       (`context.timezone`): a sale at 23:30 on 31 December in New York is taxed at the
-       rates of 31 December, although it is 1 January in UTC. A weighed line counts as one
-       item for per-item thresholds.
+       `data.jurisdiction` is set: on each line's `net` with the line's price basis, plus
+       `data.shipping` on the jurisdiction's basis. The tax date is `context.at` as a
+       calendar date in the location's timezone (`context.timezone`): a sale at 23:30 on
+       31 December in New York is taxed at the rates of 31 December, although it is
+       1 January in UTC. A weighed line counts as one item for per-item thresholds.
 
     Amounts, all in minor units of `context.currency`:
 
