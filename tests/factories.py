@@ -24,7 +24,7 @@ from omnitill.adapters.db.models import (
 )
 from omnitill.config import Settings
 from omnitill.domain.catalog.gtin import gtin_check_digit
-from omnitill.services import auth
+from omnitill.services import auth, versions
 from omnitill.services.database import Database
 
 PASSWORD = "correct-horse-battery"
@@ -162,6 +162,7 @@ def make_price_list(
                     price_list_id=price_list.id, variant_id=variant.id, unit_price_minor=price
                 )
             )
+        versions.touch(uow, versions.PRICING)  # as the services do
         uow.commit()
         return price_list
 
@@ -197,6 +198,7 @@ def make_jurisdiction(
         )
         for location in locations or []:
             uow.session.get_one(Location, location.id).tax_jurisdiction_id = row.id
+        versions.touch(uow, versions.PRICING)  # as the services do
         uow.commit()
         return row
 

@@ -232,7 +232,13 @@ def test_demo_prices_new_york_with_stacked_tax_and_amsterdam_with_vat_included(
         )
         places = [
             pricing.Place(
-                loc.id, loc.code, loc.currency, loc.timezone, loc.tax_rate, loc.prices_include_tax
+                loc.id,
+                loc.code,
+                loc.currency,
+                loc.timezone,
+                loc.tax_rate,
+                loc.prices_include_tax,
+                loc.tax_jurisdiction_id,
             )
             for loc in (s01, s02)
         ]

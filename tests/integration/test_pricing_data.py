@@ -24,7 +24,7 @@ from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Role
 from omnitill.domain.errors import ValidationFailed
 from omnitill.domain.promotions.model import CouponRefusal, Usage
-from omnitill.services import pricing_data, promotions
+from omnitill.services import pricing_data, promotions, versions
 from tests.factories import (
     make_coupon,
     make_customer,
@@ -55,6 +55,7 @@ def test_a_price_book_holds_active_lists_in_the_currency_with_only_the_asked_ent
                 PriceRounding(currency="EUR", increment=5, charm_ending=None),
             ]
         )
+        versions.touch(uow, versions.PRICING)  # as the services do
         uow.commit()
 
     with db.uow(write=False) as uow:
@@ -292,6 +293,7 @@ def test_products_carry_their_category_ancestors_and_collections(db):
         uow.session.flush()
         uow.session.get_one(Product, shoe.product_id).category_id = leaf.id
         uow.session.add(CollectionProduct(collection_id=summer.id, product_id=shoe.product_id))
+        versions.touch(uow, versions.PRICING)  # as the services do
         uow.commit()
     ids = [shoe.product_id, loose.product_id]
     with db.uow(write=False) as uow:
@@ -314,6 +316,7 @@ def test_jurisdiction_components_come_back_in_position_order_with_every_version(
                 valid_from=date(2027, 1, 1),
             )
         )
+        versions.touch(uow, versions.PRICING)  # as the services do
         uow.commit()
     with db.uow(write=False) as uow:
         found = pricing_data.jurisdiction_for_address(uow, country="DE", postal_code="10115")

@@ -17,6 +17,7 @@ from omnitill.config import Settings
 from omnitill.domain.tax.engine import TaxableLine, TaxInput, compute_tax
 from omnitill.domain.tax.model import Jurisdiction, TaxComponent
 from omnitill.domain.tax.provider import BUILTIN
+from omnitill.services import versions
 from omnitill.services.pricing import tax_provider_for
 from tests.factories import make_location, make_register, make_variant, token_for
 
@@ -98,6 +99,7 @@ def test_a_configured_tax_service_prices_quotes_and_sales(db, settings, sandbox)
         location = uow.session.get(Location, store.id)
         assert location is not None
         location.tax_jurisdiction_id = j.id
+        versions.touch(uow, versions.PRICING)  # as the services do
         uow.commit()
     remote = settings.model_copy(update={"tax_provider": "remote", "tax_service_url": sandbox.url})
     with TestClient(create_app(remote, db)) as client:

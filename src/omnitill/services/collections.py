@@ -17,7 +17,7 @@ from omnitill.domain.auth.actor import Actor
 from omnitill.domain.catalog.categories import check_slug, slugify
 from omnitill.domain.catalog.validation import check_product_name, raise_invalid
 from omnitill.domain.errors import NotFound
-from omnitill.services import audit
+from omnitill.services import audit, versions
 from omnitill.services.pagination import clamp_limit, cursor_id, cursor_value, encode_cursor
 from omnitill.services.uniqueness import flush_unique, taken
 
@@ -142,6 +142,7 @@ def _collection(uow: UnitOfWork, slug: str) -> Collection:
 def _audit(
     uow: UnitOfWork, actor: Actor, action: str, collection: Collection, details: dict[str, str]
 ) -> None:
+    versions.touch(uow, versions.PRICING)
     audit.record(
         uow,
         action=action,

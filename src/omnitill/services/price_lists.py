@@ -32,7 +32,7 @@ from omnitill.domain.catalog.validation import raise_invalid
 from omnitill.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omnitill.domain.money import check_currency
 from omnitill.domain.pricing import model as pricing
-from omnitill.services import audit
+from omnitill.services import audit, versions
 from omnitill.services.customers import clean_groups
 from omnitill.services.pagination import clamp_limit, cursor_id, cursor_value, encode_cursor
 from omnitill.services.uniqueness import flush_unique, taken
@@ -360,6 +360,7 @@ def add_exchange_rate(
         row = ExchangeRate(base=base, quote=quote, rate=rate, valid_from=valid_from)
         uow.session.add(row)
         flush_unique(uow, {"exchange_rates.base": exists})
+        versions.touch(uow, versions.PRICING)
         audit.record(
             uow,
             action="exchange_rate.created",
@@ -412,6 +413,7 @@ def set_rounding(
             uow.session.add(row)
         row.increment, row.charm_ending = increment, charm_ending
         uow.session.flush()
+        versions.touch(uow, versions.PRICING)
         audit.record(
             uow,
             action="price_rounding.set",
@@ -589,6 +591,7 @@ def _name_taken(name: str) -> Conflict:
 def _audit(
     uow: UnitOfWork, actor: Actor, action: str, row: PriceList, details: dict[str, Any]
 ) -> None:
+    versions.touch(uow, versions.PRICING)
     audit.record(
         uow,
         action=action,

@@ -93,6 +93,7 @@ class Place:
     timezone: str
     tax_rate: Decimal
     prices_include_tax: bool
+    tax_jurisdiction_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +135,9 @@ def price_cart(
     _check_currency(currency)
     customer = pricing_data.customer_pricing(uow, customer_id=request.customer)
     product_ids = sorted({r.product_id for r in refs if r.product_id is not None})
-    categories = pricing_data.category_ids_for(uow, product_ids=product_ids)
+    categories = pricing_data.category_lineage(
+        uow, {r.category_id for r in refs if r.category_id is not None}
+    )
     collections = pricing_data.collection_ids_for(uow, product_ids=product_ids)
     catalog = pricing_data.promotion_catalog(uow)
     coupons = pricing_data.coupons_by_code(uow, codes=list(request.coupons))
@@ -264,6 +267,7 @@ def _cart_line(
     categories: dict[uuid.UUID, frozenset[str]],
     collections: dict[uuid.UUID, frozenset[str]],
 ) -> CartLine:
+    """`categories` by category id (with ancestors), `collections` by product id."""
     product = ref.product_id
     return CartLine(
         key=str(i),
@@ -274,7 +278,9 @@ def _cart_line(
         base_price=ref.price_minor,
         compare_at=ref.compare_at_minor,
         tax_class=ref.tax_class,
-        category_ids=categories.get(product, frozenset()) if product else frozenset(),
+        category_ids=categories.get(ref.category_id, frozenset())
+        if ref.category_id
+        else frozenset(),
         collection_ids=collections.get(product, frozenset()) if product else frozenset(),
         brand_id=str(ref.brand_id) if ref.brand_id else None,
         sold_by_weight=ref.sold_by_weight,
@@ -294,7 +300,7 @@ def _jurisdiction(
         )
     if place is None:
         return None
-    found = pricing_data.jurisdiction_for_location(uow, location_id=place.id)
+    found = pricing_data.jurisdiction_by_id(uow, place.tax_jurisdiction_id)
     return found if found is not None else location_rate(place)
 
 

@@ -1,48 +1,38 @@
 """Snapshot loaders: what the pricing, tax and promotion engines need, read inside the caller's
 unit of work (they never commit) and returned as frozen domain objects.
 
-The promotion catalog is cached in-process. Every promotion write gives the catalog a new
-stamp (a UUIDv7 in `catalog_versions`, written in the same transaction); each call reads the
-stamp (one primary-key lookup) and rebuilds the catalog only when it differs from the cached
-one. Any number of hub processes stay consistent this way, with no clock and no messaging.
-Promotions written around the services (raw SQL, a restore) need
-`promotions.touch_catalog` to be seen.
+The reference data (price lists, rates, roundings, jurisdictions, the category tree,
+collections, the promotion catalog) comes from the in-process copy of `pricing_setup`,
+checked against its version stamps once per unit of work; usage counts, coupons and
+customers are read fresh every time.
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import NamedTuple
 
 from sqlalchemy import and_, case, func, or_, select, update
 
 from omnitill.adapters.db.database import UnitOfWork
 from omnitill.adapters.db.models import (
-    Category,
-    CollectionProduct,
     Coupon,
     Customer,
-    ExchangeRate,
     Location,
-    PriceList,
-    PriceListEntry,
-    PriceRounding,
     Product,
     Promotion,
     PromotionRedemption,
-    TaxComponent,
-    TaxJurisdiction,
 )
 from omnitill.domain.errors import FieldError, ValidationFailed
 from omnitill.domain.pricing.model import PriceBook
 from omnitill.domain.promotions import model as promo
 from omnitill.domain.promotions.index import PromotionCatalog
 from omnitill.domain.tax.model import Jurisdiction
-from omnitill.services.price_lists import to_exchange_rate, to_price_list, to_rounding
-from omnitill.services.promotions import catalog_stamp, normalize_code, to_promotion
-from omnitill.services.tax_settings import postal_key, to_jurisdiction
+from omnitill.services.pricing_setup import Area, category_parents, reference
+from omnitill.services.promotions import normalize_code
+from omnitill.services.tax_settings import postal_key
 
 
 class CustomerPricing(NamedTuple):
@@ -59,39 +49,20 @@ def price_book(
 ) -> PriceBook:
     """The active price lists in `currency` (with their entries for `variant_ids` only, or
     all entries when None), every `base_currency` -> `currency` rate, and the roundings of
-    both currencies. Windows and scope are the engine's to judge."""
-    lists = list(
-        uow.session.scalars(
-            select(PriceList)
-            .where(PriceList.currency == currency, PriceList.active.is_(True))
-            .order_by(PriceList.id)
+    both currencies, from the cached set-up. Windows and scope are the engine's to judge."""
+    setup = reference(uow).setup
+    lists = setup.lists.get(currency, ())
+    if variant_ids is not None:
+        wanted = {str(v) for v in variant_ids}
+        lists = tuple(
+            replace(p, entries={v: e for v, e in p.entries.items() if v in wanted}) for p in lists
         )
-    )
-    entries: dict[uuid.UUID, list[PriceListEntry]] = {}
-    wanted = None if variant_ids is None else sorted(set(variant_ids))
-    if lists and wanted != []:
-        stmt = select(PriceListEntry).where(PriceListEntry.price_list_id.in_([p.id for p in lists]))
-        if wanted is not None:
-            stmt = stmt.where(PriceListEntry.variant_id.in_(wanted))
-        for entry in uow.session.scalars(stmt):
-            entries.setdefault(entry.price_list_id, []).append(entry)
-    rates = (
-        uow.session.scalars(
-            select(ExchangeRate)
-            .where(ExchangeRate.base == base_currency, ExchangeRate.quote == currency)
-            .order_by(ExchangeRate.valid_from)
-        )
-        if currency != base_currency
-        else ()
-    )
-    roundings = uow.session.scalars(
-        select(PriceRounding).where(PriceRounding.currency.in_({currency, base_currency}))
-    )
+    rates = setup.rates.get((base_currency, currency), ()) if currency != base_currency else ()
     return PriceBook(
         base_currency=base_currency,
-        price_lists=tuple(to_price_list(p, entries.get(p.id, ())) for p in lists),
-        exchange_rates=tuple(to_exchange_rate(r) for r in rates),
-        roundings={r.currency: to_rounding(r) for r in roundings},
+        price_lists=lists,
+        exchange_rates=rates,
+        roundings={c: r for c, r in setup.roundings.items() if c in {currency, base_currency}},
     )
 
 
@@ -100,10 +71,14 @@ def jurisdiction_for_location(uow: UnitOfWork, *, location_id: uuid.UUID) -> Jur
     jurisdiction_id = uow.session.scalar(
         select(Location.tax_jurisdiction_id).where(Location.id == location_id)
     )
+    return jurisdiction_by_id(uow, jurisdiction_id)
+
+
+def jurisdiction_by_id(uow: UnitOfWork, jurisdiction_id: uuid.UUID | None) -> Jurisdiction | None:
+    """A jurisdiction with every version of its components, from the cached set-up."""
     if jurisdiction_id is None:
         return None
-    row = uow.session.get(TaxJurisdiction, jurisdiction_id)
-    return None if row is None else _jurisdiction(uow, row)
+    return reference(uow).setup.jurisdictions.get(jurisdiction_id)
 
 
 def jurisdiction_for_address(
@@ -116,35 +91,21 @@ def jurisdiction_for_address(
     that region (any letter case); one with neither covers the whole country. Postal beats
     region beats country; ties go to the lower code. None: nothing is configured there.
     """
-    rows = uow.session.scalars(
-        select(TaxJurisdiction)
-        .where(TaxJurisdiction.country == country.strip().upper())
-        .order_by(TaxJurisdiction.code)
-    )
-    best: tuple[tuple[int, int], TaxJurisdiction] | None = None
-    for row in rows:
-        rank = _address_rank(row, region=region, postal=postal_key(postal_code))
+    setup = reference(uow).setup
+    country = country.strip().upper()
+    best: tuple[tuple[int, int], uuid.UUID] | None = None
+    for area in setup.areas:
+        if area.country != country:
+            continue
+        rank = _address_rank(area, region=region, postal=postal_key(postal_code))
         if rank is not None and (best is None or rank > best[0]):
-            best = (rank, row)
-    return None if best is None else _jurisdiction(uow, best[1])
+            best = (rank, area.id)
+    return None if best is None else setup.jurisdictions.get(best[1])
 
 
 def promotion_catalog(uow: UnitOfWork) -> PromotionCatalog:
     """Every active promotion as domain objects, indexed; cached per catalog stamp."""
-    stamp = catalog_stamp(uow)
-    database = str(uow.connection.engine.url)
-    with _cache_lock:
-        cached = _catalogs.get(database)
-    if stamp is not None and cached is not None and cached[0] == stamp:
-        return cached[1]
-    rows = uow.session.scalars(
-        select(Promotion).where(Promotion.active.is_(True)).order_by(Promotion.id)
-    )
-    catalog = PromotionCatalog.of(to_promotion(row) for row in rows)
-    if stamp is not None:
-        with _cache_lock:
-            _catalogs[database] = (stamp, catalog)
-    return catalog
+    return reference(uow).promotions
 
 
 def promotion_usage(
@@ -298,55 +259,35 @@ def category_ids_for(
     uow: UnitOfWork, *, product_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, frozenset[str]]:
     """Each product's category and all its ancestors (ids as text); products without a
-    category are left out. One query per level of the tree."""
+    category are left out."""
     stmt = select(Product.id, Product.category_id).where(
         Product.id.in_(list(product_ids)), Product.category_id.is_not(None)
     )
     direct = {product: category for product, category in uow.session.execute(stmt)}
-    parent: dict[uuid.UUID, uuid.UUID | None] = {}
-    frontier = {c for c in direct.values() if c is not None}
-    while frontier:
-        rows = uow.session.execute(
-            select(Category.id, Category.parent_id).where(Category.id.in_(frontier))
-        )
-        parent.update({category: up for category, up in rows})
-        frontier = {p for p in parent.values() if p is not None and p not in parent}
-    return {
-        product: frozenset(str(c) for c in _lineage(category, parent))
-        for product, category in direct.items()
-        if category is not None
-    }
+    lineage = category_lineage(uow, {c for c in direct.values() if c is not None})
+    return {p: lineage[c] for p, c in direct.items() if c is not None}
+
+
+def category_lineage(
+    uow: UnitOfWork, category_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, frozenset[str]]:
+    """Each category with all its ancestors (ids as text), from the cached category tree."""
+    parent = category_parents(uow, category_ids)
+    return {c: frozenset(str(x) for x in _lineage(c, parent)) for c in category_ids}
 
 
 def collection_ids_for(
     uow: UnitOfWork, *, product_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, frozenset[str]]:
     """The collections each product is in (ids as text); products in none are left out."""
-    found: dict[uuid.UUID, set[str]] = {}
-    stmt = select(CollectionProduct.product_id, CollectionProduct.collection_id).where(
-        CollectionProduct.product_id.in_(list(product_ids))
-    )
-    for product, collection in uow.session.execute(stmt):
-        found.setdefault(product, set()).add(str(collection))
-    return {product: frozenset(ids) for product, ids in found.items()}
+    members = reference(uow).setup.collections
+    return {p: members[p] for p in product_ids if p in members}
 
 
 # --- helpers -------------------------------------------------------------------------------
 
-_cache_lock = threading.Lock()
-_catalogs: dict[str, tuple[uuid.UUID, PromotionCatalog]] = {}  # by database URL
 
-
-def _jurisdiction(uow: UnitOfWork, row: TaxJurisdiction) -> Jurisdiction:
-    components = uow.session.scalars(
-        select(TaxComponent)
-        .where(TaxComponent.jurisdiction_id == row.id)
-        .order_by(TaxComponent.position, TaxComponent.valid_from.nulls_first(), TaxComponent.id)
-    )
-    return to_jurisdiction(row, components)
-
-
-def _address_rank(row: TaxJurisdiction, *, region: str, postal: str) -> tuple[int, int] | None:
+def _address_rank(row: Area, *, region: str, postal: str) -> tuple[int, int] | None:
     """How specifically `row` covers an address (higher wins), or None when it does not."""
     if row.region and row.region.strip().lower() != region.strip().lower():
         return None

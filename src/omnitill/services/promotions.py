@@ -25,13 +25,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from omnitill.adapters.db.database import Database, UnitOfWork
 from omnitill.adapters.db.models import (
     Brand,
-    CatalogVersion,
     Category,
     Collection,
     Coupon,
@@ -45,7 +42,7 @@ from omnitill.domain.catalog.validation import raise_invalid
 from omnitill.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omnitill.domain.ids import uuid7
 from omnitill.domain.promotions import model as promo
-from omnitill.services import audit
+from omnitill.services import audit, versions
 from omnitill.services.customers import clean_groups
 from omnitill.services.pagination import clamp_limit, cursor_value, encode_cursor
 from omnitill.services.price_lists import Page, check_scope, errors_of
@@ -380,18 +377,12 @@ def is_mistyped(code: str) -> bool:
 
 def touch_catalog(uow: UnitOfWork) -> None:
     """Give the promotion catalog a new stamp, in the caller's transaction."""
-    values = {"name": CATALOG, "stamp": uuid7(), "changed_at": utcnow()}
-    upsert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
-    stmt = upsert(CatalogVersion).values(values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["name"], set_={"stamp": values["stamp"], "changed_at": values["changed_at"]}
-    )
-    uow.session.execute(stmt)
+    versions.touch(uow, versions.PROMOTIONS)
 
 
 def catalog_stamp(uow: UnitOfWork) -> uuid.UUID | None:
     """The promotion catalog's current stamp (None before the first promotion write)."""
-    return uow.session.scalar(select(CatalogVersion.stamp).where(CatalogVersion.name == CATALOG))
+    return versions.stamps(uow).get(versions.PROMOTIONS)
 
 
 # --- rows as domain objects ----------------------------------------------------------------

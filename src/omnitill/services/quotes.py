@@ -50,6 +50,7 @@ def quote(
                 timezone=loc.timezone,
                 tax_rate=loc.tax_rate,
                 prices_include_tax=loc.prices_include_tax,
+                tax_jurisdiction_id=loc.tax_jurisdiction_id,
             )
         priced = price_cart(
             uow, request=request, place=place, at=utcnow(), tax_provider=tax_provider

@@ -183,6 +183,7 @@ def _place(till: sales_repo.Till) -> Place:
         timezone=till.timezone,
         tax_rate=till.tax_rate,
         prices_include_tax=till.prices_include_tax,
+        tax_jurisdiction_id=till.tax_jurisdiction_id,
     )
 
 

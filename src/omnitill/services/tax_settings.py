@@ -30,7 +30,7 @@ from omnitill.domain.customers.countries import is_country
 from omnitill.domain.errors import FieldError, NotFound
 from omnitill.domain.money import Rounding
 from omnitill.domain.tax import model as tax
-from omnitill.services import audit
+from omnitill.services import audit, versions
 from omnitill.services.pagination import clamp_limit, cursor_value, encode_cursor
 from omnitill.services.price_lists import CHANNELS, Page, errors_of
 from omnitill.services.uniqueness import flush_unique, taken
@@ -110,6 +110,7 @@ def create_tax_class(
         row = TaxClass(code=code, name=name, description=description.strip())
         uow.session.add(row)
         flush_unique(uow, {"tax_classes.code": clash, "pk_tax_classes": clash})
+        versions.touch(uow, versions.PRICING)
         audit.record(
             uow,
             action="tax_class.created",
@@ -282,6 +283,7 @@ def assign_location(
         before = location.tax_jurisdiction_id
         location.tax_jurisdiction_id = row.id
         uow.session.flush()
+        versions.touch(uow, versions.PRICING)
         audit.record(
             uow,
             action="location.tax_jurisdiction_set",
@@ -306,6 +308,7 @@ def unassign_location(*, db: Database, actor: Actor, code: str, location_code: s
                 {"location": location.code, "jurisdiction": row.code},
             )
         location.tax_jurisdiction_id = None
+        versions.touch(uow, versions.PRICING)
         audit.record(
             uow,
             action="location.tax_jurisdiction_cleared",
@@ -592,6 +595,7 @@ def _bad(field_name: str, code: str, message: str) -> FieldError:
 def _audit(
     uow: UnitOfWork, actor: Actor, action: str, row: TaxJurisdiction, details: dict[str, object]
 ) -> None:
+    versions.touch(uow, versions.PRICING)
     audit.record(
         uow,
         action=action,

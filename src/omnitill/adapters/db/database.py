@@ -78,6 +78,9 @@ class UnitOfWork:
         self._engine = bind
         self._write = write
         self._committed = False
+        # What a service read once for this transaction (the cached reference data), so the
+        # loaders it calls do not read it again.
+        self.memo: dict[str, object] = {}
 
     def __enter__(self) -> UnitOfWork:
         self.session = Session(bind=self._engine, expire_on_commit=False, autoflush=True)
@@ -113,6 +116,11 @@ class UnitOfWork:
     @property
     def dialect(self) -> str:
         return self._engine.dialect.name
+
+    @property
+    def database_key(self) -> str:
+        """Which database this is, for per-database caches (the URL, password masked)."""
+        return str(self._engine.url)
 
 
 class Database:

@@ -23,6 +23,7 @@ class VariantRef:
     tax_class: str = "standard"
     brand_id: uuid.UUID | None = None
     sold_by_weight: bool = False  # priced per kg, sold in grams
+    category_id: uuid.UUID | None = None
 
     @property
     def sellable(self) -> bool:

@@ -26,6 +26,7 @@ _REFS = (
         _products.c.tax_class,
         _products.c.brand_id,
         _products.c.sold_by_weight,
+        _products.c.category_id,
     )
     .join(_products, _products.c.id == _variants.c.product_id)
     .where(

@@ -42,6 +42,7 @@ class Till:
     tax_rate: Decimal
     prices_include_tax: bool
     timezone: str
+    tax_jurisdiction_id: uuid.UUID | None
 
 
 _registers, _locations, _sales = table(Register), table(Location), table(Sale)
@@ -59,6 +60,7 @@ _TILL = (
         _locations.c.tax_rate,
         _locations.c.prices_include_tax,
         _locations.c.timezone,
+        _locations.c.tax_jurisdiction_id,
         _RECORDED.scalar_subquery(),
     )
     .join(_locations, _locations.c.id == _registers.c.location_id)
