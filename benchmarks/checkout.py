@@ -1,12 +1,15 @@
 """Checkout throughput: register sales per second over real HTTP on PostgreSQL.
 
-Starts `omnitill serve --workers 2` on a scratch PostgreSQL database, lets 16 concurrent
-clients (one per register, as in a store) post 3-line cash sales for 15 s, and prints sales/s
-with p50/p99 latency. Then runs pgbench (TPC-B-like, scale 10, 16 clients) on the same server
-and prints the ratio sales/s : pgbench tps, so the figure travels between machines.
+Starts `omnitill serve --workers 2` on a scratch PostgreSQL database priced like the demo's
+New York store (stacked NYC sales tax, 100 live promotions; `--promotions 0` for one flat
+location rate), lets 16 concurrent clients (one per register, as in a store) post 3-line
+cash sales for 15 s, and prints sales/s with p50/p99 latency. Then runs pgbench (TPC-B-like,
+scale 10, 16 clients) on the same server and prints the ratio sales/s : pgbench tps, so the
+figure travels between machines.
 Afterwards it checks the run left stock and audit consistent and counts the sales stored.
 
     .venv/bin/python benchmarks/checkout.py [--seconds 15] [--clients 16] [--workers 2]
+                                            [--promotions 100]
 """
 
 from __future__ import annotations
@@ -20,19 +23,24 @@ import threading
 import time
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from _common import drop_database, free_port, fresh_database, libpq_args, start_server, summary_ms
 from omnitill.adapters.db.models import (
     Location,
     Product,
+    Promotion,
     Register,
     Sale,
     StockLevel,
     StockMovement,
+    TaxComponent,
+    TaxJurisdiction,
     Variant,
 )
 from omnitill.domain.catalog.gtin import gtin_check_digit
 from omnitill.domain.ids import uuid7
-from omnitill.services import audit, auth, stock
+from omnitill.services import audit, auth, stock, versions
 from omnitill.services.database import Database, upgrade_schema
 
 PASSWORD = "bench-password-1"
@@ -89,6 +97,63 @@ def seed(url: str, registers: int) -> list[str]:
     )
     db.dispose()
     return skus
+
+
+def seed_pricing(url: str, skus: list[str], promotions: int) -> None:
+    """A store priced like the demo's New York one: three stacked levies in one rounding group,
+    `promotions` live promotions (percent off single variants, every tenth a buy 2 get 1 on
+    a few, one spend-tier order promotion) and a loyalty price list for a customer group."""
+    if not promotions:
+        return
+    db = Database(url)
+    with db.uow() as uow:
+        nyc = TaxJurisdiction(code="US-NY-NYC", name="New York City", country="US", region="NY")
+        uow.session.add(nyc)
+        uow.session.flush()
+        for n, (code, rate) in enumerate((("NYS", "0.04"), ("NYC", "0.045"), ("MCTD", "0.00375"))):
+            uow.session.add(
+                TaxComponent(
+                    jurisdiction_id=nyc.id,
+                    code=code,
+                    name=code,
+                    rates={"standard": rate},
+                    rounding_group="NYC",
+                    position=n,
+                )
+            )
+        uow.session.scalars(
+            select(Location).where(Location.code == "S01")
+        ).one().tax_jurisdiction_id = nyc.id
+        ids = dict(uow.session.execute(select(Variant.sku, Variant.id)).tuples().all())
+        for n in range(promotions - 1):
+            target = {"variant_ids": [str(ids[skus[(n * 7 + k) % len(skus)]]) for k in range(3)]}
+            rule = (
+                {"buy_quantity": 2, "get_quantity": 1, "get_percent": "100"}
+                if n % 10 == 0
+                else {"percent": str(5 + n % 20)}
+            )
+            uow.session.add(
+                Promotion(
+                    code=f"bench-{n}",
+                    name=f"Bench promotion {n}",
+                    kind="buy_x_get_y" if n % 10 == 0 else "item_percent",
+                    definition={"target": target, **rule},
+                )
+            )
+        uow.session.add(
+            Promotion(
+                code="bench-spend",
+                name="Spend 100 save 10",
+                kind="spend_tiers",
+                stacking="order",
+                currency="USD",
+                definition={"tiers": [{"threshold": 10000, "amount": 1000}]},
+            )
+        )
+        versions.touch(uow, versions.PRICING)
+        versions.touch(uow, versions.PROMOTIONS)
+        uow.commit()
+    db.dispose()
 
 
 def run_clients(port: int, token: str, skus: list[str], clients: int, seconds: float):
@@ -162,10 +227,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--promotions",
+        type=int,
+        default=100,
+        help="live promotions (and a stacked NYC tax set-up); 0: one flat location rate",
+    )
     args = parser.parse_args()
 
     url = fresh_database("omnitill_bench")
     skus = seed(url, args.clients)
+    seed_pricing(url, skus, args.promotions)
     port = free_port()
     server = start_server(url, workers=args.workers, port=port)
     try:
@@ -185,7 +257,8 @@ def main() -> None:
     rate = len(latencies) / elapsed
     print(
         f"checkout: {len(latencies)} sales in {elapsed:.1f} s = {rate:.1f} sales/s "
-        f"({args.clients} clients, {args.workers} workers); {summary_ms(latencies)}; "
+        f"({args.clients} clients, {args.workers} workers, {args.promotions} promotions); "
+        f"{summary_ms(latencies)}; "
         f"errors {len(errors)}"
     )
     for line in errors[:5]:
@@ -193,7 +266,7 @@ def main() -> None:
 
     db = Database(url)
     with db.uow(write=False) as uow:
-        from sqlalchemy import func, select
+        from sqlalchemy import func
 
         stored = uow.session.scalar(select(func.count()).select_from(Sale))
     consistent = not stock.verify(db=db) and not audit.verify(db=db)

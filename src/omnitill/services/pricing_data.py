@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 
 from omnitill.adapters.db.database import UnitOfWork
 from omnitill.adapters.db.models import (
@@ -24,8 +24,11 @@ from omnitill.adapters.db.models import (
     Product,
     Promotion,
     PromotionRedemption,
+    table,
 )
+from omnitill.adapters.db.types import utcnow
 from omnitill.domain.errors import FieldError, ValidationFailed
+from omnitill.domain.ids import uuid7
 from omnitill.domain.pricing.model import PriceBook
 from omnitill.domain.promotions import model as promo
 from omnitill.domain.promotions.index import PromotionCatalog
@@ -156,6 +159,13 @@ def coupons_by_code(uow: UnitOfWork, codes: Iterable[str]) -> dict[str, promo.Co
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    promotion_id: str | uuid.UUID
+    coupon_code: str | None
+    amount: int
+
+
 def redeem(
     uow: UnitOfWork,
     *,
@@ -167,57 +177,91 @@ def redeem(
     currency: str,
     order_ref: str | None = None,
 ) -> promo.CouponRefusal | None:
-    """Record one use of a promotion (and of its coupon) in the caller's transaction; None
-    when recorded, else why not (and nothing is recorded: the caller refuses an online sale,
-    or opens an exception for an offline one).
+    """Record one use of a promotion (and of its coupon); see `redeem_all`."""
+    refused = redeem_all(
+        uow,
+        [Redemption(promotion_id, coupon_code, amount)],
+        customer_id=customer_id,
+        sale_id=sale_id,
+        currency=currency,
+        order_ref=order_ref,
+    )
+    return None if refused is None else refused[1]
+
+
+def redeem_all(
+    uow: UnitOfWork,
+    redemptions: Sequence[Redemption],
+    *,
+    customer_id: uuid.UUID | None,
+    sale_id: uuid.UUID | None,
+    currency: str,
+    order_ref: str | None = None,
+) -> tuple[Redemption, promo.CouponRefusal] | None:
+    """Record the uses of the promotions (and coupons) one sale or order applied, in the
+    caller's transaction, in one insert; None when all are recorded, else the first refused
+    and why (nothing is recorded then: the caller refuses an online sale, or opens an
+    exception for an offline one).
 
     Limits hold under concurrency:
-    - the coupon's `uses` is raised by one conditional UPDATE that only matches while the
-      code has uses left, so of two sales spending one single-use code exactly one succeeds;
+    - a coupon's `uses` is raised by one conditional UPDATE that only matches while the code
+      has uses left, so of two sales spending one single-use code exactly one succeeds;
     - a promotion with a total or per-customer limit has its row locked (`FOR UPDATE`)
       before its redemptions are counted, so concurrent sales of it queue there and each
-      counts the others' committed uses. Callers redeem in promotion id order, so two sales
-      never wait on each other's locks in opposite orders."""
-    pid = uuid.UUID(str(promotion_id))
-    refusal = _promotion_limit_reached(uow, pid, customer_id)
-    if refusal is not None:
-        return refusal
-    coupon_id = None
-    if coupon_code is not None:
-        left = or_(
-            and_(Coupon.single_use.is_(True), Coupon.uses < 1),
-            and_(
-                Coupon.single_use.is_(False),
-                or_(Coupon.usage_limit.is_(None), Coupon.uses < Coupon.usage_limit),
-            ),
+      counts the others' committed uses; unlimited promotions take no lock. Promotions are
+      claimed in id order, so two sales never wait on each other's locks in opposite orders."""
+    rows = []
+    for r in sorted(redemptions, key=lambda r: str(r.promotion_id)):
+        pid = uuid.UUID(str(r.promotion_id))
+        refusal = _promotion_limit_reached(uow, pid, customer_id)
+        coupon_id = None
+        if refusal is None and r.coupon_code is not None:
+            coupon_id = _spend_coupon(uow, pid, r.coupon_code)
+            refusal = promo.CouponRefusal.ALREADY_USED if coupon_id is None else None
+        if refusal is not None:
+            return r, refusal
+        rows.append(
+            {
+                "id": uuid7(),
+                "promotion_id": pid,
+                "coupon_id": coupon_id,
+                "customer_id": customer_id,
+                "sale_id": sale_id,
+                "order_ref": order_ref,
+                "amount_minor": r.amount,
+                "currency": currency,
+                "created_at": utcnow(),
+            }
         )
-        coupon_id = uow.session.execute(
-            update(Coupon)
-            .where(Coupon.code == normalize_code(coupon_code), Coupon.promotion_id == pid, left)
-            .values(uses=Coupon.uses + 1)
-            .returning(Coupon.id)
-            .execution_options(synchronize_session=False)
-        ).scalar_one_or_none()
-        if coupon_id is None:
-            return promo.CouponRefusal.ALREADY_USED
-    uow.session.add(
-        PromotionRedemption(
-            promotion_id=pid,
-            coupon_id=coupon_id,
-            customer_id=customer_id,
-            sale_id=sale_id,
-            order_ref=order_ref,
-            amount_minor=amount,
-            currency=currency,
-        )
-    )
-    uow.session.flush()
+    if rows:
+        uow.connection.execute(insert(table(PromotionRedemption)), rows)
     return None
+
+
+def _spend_coupon(uow: UnitOfWork, promotion_id: uuid.UUID, code: str) -> uuid.UUID | None:
+    left = or_(
+        and_(Coupon.single_use.is_(True), Coupon.uses < 1),
+        and_(
+            Coupon.single_use.is_(False),
+            or_(Coupon.usage_limit.is_(None), Coupon.uses < Coupon.usage_limit),
+        ),
+    )
+    spent: uuid.UUID | None = uow.session.execute(
+        update(Coupon)
+        .where(Coupon.code == normalize_code(code), Coupon.promotion_id == promotion_id, left)
+        .values(uses=Coupon.uses + 1)
+        .returning(Coupon.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    return spent
 
 
 def _promotion_limit_reached(
     uow: UnitOfWork, promotion_id: uuid.UUID, customer_id: uuid.UUID | None
 ) -> promo.CouponRefusal | None:
+    known = reference(uow).promotions.by_id(str(promotion_id))
+    if known is not None and known.usage_limit is None and known.per_customer_limit is None:
+        return None  # unlimited (as of this unit of work): no lock, so sales never queue on it
     limits = uow.session.execute(
         select(Promotion.usage_limit, Promotion.per_customer_limit)
         .where(Promotion.id == promotion_id)

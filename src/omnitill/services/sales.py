@@ -323,36 +323,35 @@ def _redeem_promotions(
     uow: UnitOfWork, *, cart: PricedCart, sale_id: uuid.UUID, customer: uuid.UUID | None
 ) -> None:
     """Record each promotion the sale used (usage limits count these) and spend its coupon,
-    in promotion id order (see `pricing_data.redeem`). A limit another sale reached a moment
+    in one insert (see `pricing_data.redeem_all`). A limit another sale reached a moment
     ago refuses this one (422, nothing written): the register re-quotes."""
-    for applied in sorted(cart.promotions, key=lambda p: p.promotion_id):
-        refusal = pricing_data.redeem(
-            uow,
-            promotion_id=applied.promotion_id,
-            coupon_code=applied.coupon,
-            customer_id=customer,
-            sale_id=sale_id,
-            amount=applied.amount,
-            currency=cart.currency,
-        )
-        if refusal is None:
-            continue
-        if applied.coupon is None:
-            code = f"promotion.{refusal.value}"
-            raise ValidationFailed(
-                code,
-                f"{applied.name} reached its limit with another sale a moment ago",
-                {"promotion_id": applied.promotion_id},
-                errors=[FieldError("promotions", code, applied.name)],
-            )
-        code = f"promotion.coupon_{refusal.value}"
-        at = next((i for i, c in enumerate(cart.coupons) if c.code == applied.coupon), 0)
+    refused = pricing_data.redeem_all(
+        uow,
+        [pricing_data.Redemption(p.promotion_id, p.coupon, p.amount) for p in cart.promotions],
+        customer_id=customer,
+        sale_id=sale_id,
+        currency=cart.currency,
+    )
+    if refused is None:
+        return
+    redemption, refusal = refused
+    applied = next(p for p in cart.promotions if p.promotion_id == redemption.promotion_id)
+    if applied.coupon is None:
+        code = f"promotion.{refusal.value}"
         raise ValidationFailed(
             code,
-            f"coupon {applied.coupon} was used up by another sale a moment ago",
-            {"coupons": [{"code": applied.coupon, "reason": code}]},
-            errors=[FieldError(f"coupons.{at}", code, applied.coupon)],
+            f"{applied.name} reached its limit with another sale a moment ago",
+            {"promotion_id": applied.promotion_id},
+            errors=[FieldError("promotions", code, applied.name)],
         )
+    code = f"promotion.coupon_{refusal.value}"
+    at = next((i for i, c in enumerate(cart.coupons) if c.code == applied.coupon), 0)
+    raise ValidationFailed(
+        code,
+        f"coupon {applied.coupon} was used up by another sale a moment ago",
+        {"coupons": [{"code": applied.coupon, "reason": code}]},
+        errors=[FieldError(f"coupons.{at}", code, applied.coupon)],
+    )
 
 
 def _audit_and_announce(
