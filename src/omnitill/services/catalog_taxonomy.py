@@ -14,7 +14,7 @@ from omnitill.domain.auth.actor import Actor
 from omnitill.domain.catalog.categories import check_slug, slugify
 from omnitill.domain.catalog.validation import check_product_name, raise_invalid
 from omnitill.domain.errors import FieldError
-from omnitill.services.pagination import clamp_limit, cursor_value, encode_cursor
+from omnitill.services.pagination import page_by_key
 from omnitill.services.uniqueness import flush_unique, taken
 
 T = TypeVar("T", bound=Base)
@@ -92,15 +92,6 @@ def _page_by(
     *, db: Database, model: type[T], key: str, cursor: str | None, limit: int | None
 ) -> tuple[tuple[T, ...], str | None]:
     """One page of `model` rows in order of their unique text column `key` (keyset paging)."""
-    size = clamp_limit(limit)
-    after = cursor_value(cursor, key)
-    column = getattr(model, key)
     with db.uow(write=False) as uow:
-        stmt = select(model).order_by(column).limit(size + 1)
-        if after is not None:
-            stmt = stmt.where(column > after)
-        rows = list(uow.session.scalars(stmt))
-    more = len(rows) > size
-    rows = rows[:size]
-    next_cursor = encode_cursor({key: getattr(rows[-1], key)}) if more and rows else None
+        rows, next_cursor = page_by_key(uow, model, key, cursor=cursor, limit=limit)
     return tuple(rows), next_cursor

@@ -18,7 +18,12 @@ from omnitill.domain.catalog.categories import check_slug, slugify
 from omnitill.domain.catalog.validation import check_product_name, raise_invalid
 from omnitill.domain.errors import NotFound
 from omnitill.services import audit, versions
-from omnitill.services.pagination import clamp_limit, cursor_id, cursor_value, encode_cursor
+from omnitill.services.pagination import (
+    clamp_limit,
+    cursor_id,
+    encode_cursor,
+    page_by_key,
+)
 from omnitill.services.uniqueness import flush_unique, taken
 
 
@@ -61,15 +66,8 @@ def create_collection(
 
 def list_collections(*, db: Database, cursor: str | None, limit: int | None) -> CollectionPage:
     """Collections in slug order, with how many products each holds."""
-    size = clamp_limit(limit)
-    after = cursor_value(cursor, "slug")
-    stmt = select(Collection).order_by(Collection.slug).limit(size + 1)
-    if after is not None:
-        stmt = stmt.where(Collection.slug > after)
     with db.uow(write=False) as uow:
-        rows = list(uow.session.scalars(stmt))
-        more = len(rows) > size
-        rows = rows[:size]
+        rows, next_cursor = page_by_key(uow, Collection, "slug", cursor=cursor, limit=limit)
         counted = (
             select(CollectionProduct.collection_id, func.count())
             .where(CollectionProduct.collection_id.in_([c.id for c in rows]))
@@ -77,7 +75,7 @@ def list_collections(*, db: Database, cursor: str | None, limit: int | None) -> 
         )
         counts = {collection: n for collection, n in uow.session.execute(counted)}
     items = tuple(CollectionRecord(c, counts.get(c.id, 0)) for c in rows)
-    return CollectionPage(items, encode_cursor({"slug": rows[-1].slug}) if more else None)
+    return CollectionPage(items, next_cursor)
 
 
 def add_product(*, db: Database, actor: Actor, slug: str, product_id: uuid.UUID) -> None:

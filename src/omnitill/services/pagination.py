@@ -6,9 +6,17 @@ import base64
 import binascii
 import json
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import ColumnElement, select
 
 from omnitill.domain.errors import FieldError, ValidationFailed
+
+if TYPE_CHECKING:
+    from omnitill.adapters.db.database import UnitOfWork
+
+M = TypeVar("M")
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -76,3 +84,26 @@ def cursor_id(cursor: str | None) -> uuid.UUID | None:
     """The UUID sort key a cursor carries under ``id`` (None for the first page)."""
     after = decode_cursor(cursor)
     return None if after is None else cursor_uuid(after)
+
+
+def page_by_key(
+    uow: UnitOfWork,
+    model: type[M],
+    key: str,
+    *,
+    cursor: str | None,
+    limit: int | None,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> tuple[list[M], str | None]:
+    """One page of `model` rows matching `where`, in order of their unique column `key`
+    (keyset paging: the cursor holds the last key seen), and the next page's cursor."""
+    size = clamp_limit(limit)
+    after = cursor_value(cursor, key)
+    column = getattr(model, key)
+    stmt = select(model).where(*where).order_by(column).limit(size + 1)
+    if after is not None:
+        stmt = stmt.where(column > after)
+    rows = list(uow.session.scalars(stmt))
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, encode_cursor({key: getattr(rows[-1], key)}) if more and rows else None

@@ -34,7 +34,13 @@ from omnitill.domain.money import check_currency
 from omnitill.domain.pricing import model as pricing
 from omnitill.services import audit, versions
 from omnitill.services.customers import clean_groups
-from omnitill.services.pagination import clamp_limit, cursor_id, cursor_value, encode_cursor
+from omnitill.services.pagination import (
+    clamp_limit,
+    cursor_id,
+    cursor_value,
+    encode_cursor,
+    page_by_key,
+)
 from omnitill.services.uniqueness import flush_unique, taken
 
 CHANNELS = ("in_store", "web", "marketplace", "social", "phone")
@@ -127,20 +133,16 @@ def list_price_lists(
     limit: int | None = None,
 ) -> Page[PriceList]:
     """Price lists in name order, optionally of one currency or activity."""
-    size = clamp_limit(limit)
-    after = cursor_value(cursor, "name")
-    stmt = select(PriceList).order_by(PriceList.name).limit(size + 1)
+    where = []
     if currency is not None:
-        stmt = stmt.where(PriceList.currency == currency.strip().upper())
+        where.append(PriceList.currency == currency.strip().upper())
     if active is not None:
-        stmt = stmt.where(PriceList.active == active)
-    if after is not None:
-        stmt = stmt.where(PriceList.name > after)
+        where.append(PriceList.active == active)
     with db.uow(write=False) as uow:
-        rows = list(uow.session.scalars(stmt))
-    more = len(rows) > size
-    rows = rows[:size]
-    return Page(tuple(rows), encode_cursor({"name": rows[-1].name}) if more else None)
+        rows, next_cursor = page_by_key(
+            uow, PriceList, "name", cursor=cursor, limit=limit, where=where
+        )
+    return Page(tuple(rows), next_cursor)
 
 
 def get_price_list(*, db: Database, price_list_id: uuid.UUID) -> PriceList:
@@ -440,16 +442,9 @@ def get_rounding(*, db: Database, currency: str) -> PriceRounding:
 
 def list_roundings(*, db: Database, cursor: str | None, limit: int | None) -> Page[PriceRounding]:
     """Roundings in currency order."""
-    size = clamp_limit(limit)
-    after = cursor_value(cursor, "currency")
-    stmt = select(PriceRounding).order_by(PriceRounding.currency).limit(size + 1)
-    if after is not None:
-        stmt = stmt.where(PriceRounding.currency > after)
     with db.uow(write=False) as uow:
-        rows = list(uow.session.scalars(stmt))
-    more = len(rows) > size
-    rows = rows[:size]
-    return Page(tuple(rows), encode_cursor({"currency": rows[-1].currency}) if more else None)
+        rows, next_cursor = page_by_key(uow, PriceRounding, "currency", cursor=cursor, limit=limit)
+    return Page(tuple(rows), next_cursor)
 
 
 # --- rows as domain objects ----------------------------------------------------------------

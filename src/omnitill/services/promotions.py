@@ -44,7 +44,7 @@ from omnitill.domain.ids import uuid7
 from omnitill.domain.promotions import model as promo
 from omnitill.services import audit, versions
 from omnitill.services.customers import clean_groups
-from omnitill.services.pagination import clamp_limit, cursor_value, encode_cursor
+from omnitill.services.pagination import clamp_limit, cursor_value, encode_cursor, page_by_key
 from omnitill.services.price_lists import Page, check_scope, errors_of
 from omnitill.services.uniqueness import flush_unique, taken
 
@@ -162,20 +162,16 @@ def list_promotions(
     limit: int | None = None,
 ) -> Page[Promotion]:
     """Promotions in code order, optionally only active ones or of one kind."""
-    size = clamp_limit(limit)
-    after = cursor_value(cursor, "code")
-    stmt = select(Promotion).order_by(Promotion.code).limit(size + 1)
+    where = []
     if active is not None:
-        stmt = stmt.where(Promotion.active == active)
+        where.append(Promotion.active == active)
     if kind is not None:
-        stmt = stmt.where(Promotion.kind == kind)
-    if after is not None:
-        stmt = stmt.where(Promotion.code > after)
+        where.append(Promotion.kind == kind)
     with db.uow(write=False) as uow:
-        rows = list(uow.session.scalars(stmt))
-    more = len(rows) > size
-    rows = rows[:size]
-    return Page(tuple(rows), encode_cursor({"code": rows[-1].code}) if more else None)
+        rows, next_cursor = page_by_key(
+            uow, Promotion, "code", cursor=cursor, limit=limit, where=where
+        )
+    return Page(tuple(rows), next_cursor)
 
 
 def get_promotion(*, db: Database, promotion_id: uuid.UUID) -> Promotion:

@@ -31,7 +31,7 @@ from omnitill.domain.errors import FieldError, NotFound
 from omnitill.domain.money import Rounding
 from omnitill.domain.tax import model as tax
 from omnitill.services import audit, versions
-from omnitill.services.pagination import clamp_limit, cursor_value, encode_cursor
+from omnitill.services.pagination import page_by_key
 from omnitill.services.price_lists import CHANNELS, Page, errors_of
 from omnitill.services.uniqueness import flush_unique, taken
 
@@ -125,16 +125,9 @@ def create_tax_class(
 
 def list_tax_classes(*, db: Database, cursor: str | None, limit: int | None) -> Page[TaxClass]:
     """Defined tax classes in code order (the built-in ones need no definition)."""
-    size = clamp_limit(limit)
-    after = cursor_value(cursor, "code")
-    stmt = select(TaxClass).order_by(TaxClass.code).limit(size + 1)
-    if after is not None:
-        stmt = stmt.where(TaxClass.code > after)
     with db.uow(write=False) as uow:
-        rows = list(uow.session.scalars(stmt))
-    more = len(rows) > size
-    rows = rows[:size]
-    return Page(tuple(rows), encode_cursor({"code": rows[-1].code}) if more else None)
+        rows, next_cursor = page_by_key(uow, TaxClass, "code", cursor=cursor, limit=limit)
+    return Page(tuple(rows), next_cursor)
 
 
 # --- jurisdictions -------------------------------------------------------------------------
@@ -182,19 +175,13 @@ def list_jurisdictions(
     limit: int | None = None,
 ) -> Page[JurisdictionRecord]:
     """Jurisdictions in code order, optionally of one country."""
-    size = clamp_limit(limit)
-    after = cursor_value(cursor, "code")
-    stmt = select(TaxJurisdiction).order_by(TaxJurisdiction.code).limit(size + 1)
-    if country is not None:
-        stmt = stmt.where(TaxJurisdiction.country == country.strip().upper())
-    if after is not None:
-        stmt = stmt.where(TaxJurisdiction.code > after)
+    where = [] if country is None else [TaxJurisdiction.country == country.strip().upper()]
     with db.uow(write=False) as uow:
-        rows = list(uow.session.scalars(stmt))
-        more = len(rows) > size
-        records = _records(uow, rows[:size])
-    last = records[-1].jurisdiction.code if records else ""
-    return Page(tuple(records), encode_cursor({"code": last}) if more else None)
+        rows, next_cursor = page_by_key(
+            uow, TaxJurisdiction, "code", cursor=cursor, limit=limit, where=where
+        )
+        records = _records(uow, rows)
+    return Page(tuple(records), next_cursor)
 
 
 def update_jurisdiction(
