@@ -17,7 +17,7 @@ from omnitill.domain.auth.actor import Actor
 from omnitill.domain.catalog.categories import check_slug, slugify
 from omnitill.domain.catalog.validation import check_product_name, raise_invalid
 from omnitill.domain.errors import NotFound
-from omnitill.services import audit, versions
+from omnitill.services import versions
 from omnitill.services.pagination import (
     clamp_limit,
     cursor_id,
@@ -140,11 +140,11 @@ def _collection(uow: UnitOfWork, slug: str) -> Collection:
 def _audit(
     uow: UnitOfWork, actor: Actor, action: str, collection: Collection, details: dict[str, str]
 ) -> None:
-    versions.touch(uow, versions.PRICING)
-    audit.record(
+    versions.record_change(
         uow,
-        action=action,
+        versions.PRICING,
         actor=actor,
+        action=action,
         subject_type="collection",
         subject_id=str(collection.id),
         details={"slug": collection.slug, **details},

@@ -586,11 +586,11 @@ def _name_taken(name: str) -> Conflict:
 def _audit(
     uow: UnitOfWork, actor: Actor, action: str, row: PriceList, details: dict[str, Any]
 ) -> None:
-    versions.touch(uow, versions.PRICING)
-    audit.record(
+    versions.record_change(
         uow,
-        action=action,
+        versions.PRICING,
         actor=actor,
+        action=action,
         subject_type="price_list",
         subject_id=str(row.id),
         details=details,

@@ -582,11 +582,11 @@ def _bad(field_name: str, code: str, message: str) -> FieldError:
 def _audit(
     uow: UnitOfWork, actor: Actor, action: str, row: TaxJurisdiction, details: dict[str, object]
 ) -> None:
-    versions.touch(uow, versions.PRICING)
-    audit.record(
+    versions.record_change(
         uow,
-        action=action,
+        versions.PRICING,
         actor=actor,
+        action=action,
         subject_type="tax_jurisdiction",
         subject_id=str(row.id),
         details={"code": row.code, **details},

@@ -13,6 +13,7 @@ Data written around the services (raw SQL, a restore) needs `touch` to be seen.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -21,7 +22,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from omnitill.adapters.db.database import UnitOfWork
 from omnitill.adapters.db.models import CatalogVersion
 from omnitill.adapters.db.types import utcnow
+from omnitill.domain.auth.actor import Actor
 from omnitill.domain.ids import uuid7
+from omnitill.services import audit
 
 PROMOTIONS = "promotions"
 PRICING = "pricing"
@@ -42,3 +45,25 @@ def stamps(uow: UnitOfWork) -> dict[str, uuid.UUID]:
     """Every cache's current stamp (a cache never written has none)."""
     rows = uow.session.execute(select(CatalogVersion.name, CatalogVersion.stamp))
     return {name: stamp for name, stamp in rows}
+
+
+def record_change(
+    uow: UnitOfWork,
+    name: str,
+    *,
+    actor: Actor,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    details: Mapping[str, object],
+) -> None:
+    """A write to cached reference data: audited, and the cache's stamp moved, together."""
+    touch(uow, name)
+    audit.record(
+        uow,
+        action=action,
+        actor=actor,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        details=dict(details),
+    )
