@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     override_ttl_seconds: int = 300
     idempotency_ttl_hours: int = 48
     idempotency_in_flight_timeout_seconds: int = 120
+    reservation_sweep_seconds: int = Field(
+        default=30,
+        description="How often the server expires reservations past their time; 0 = never.",
+    )
 
     base_currency: str = "USD"
     tax_provider: Literal["builtin", "remote"] = Field(

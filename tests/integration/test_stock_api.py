@@ -222,3 +222,155 @@ def test_the_ledger_shows_every_movement_with_its_actor_and_document(client, db,
     assert [(e["sku"], e["on_hand_after"], e["reference_id"]) for e in exceptions] == [
         ("BELT", -2, sale["id"])
     ]
+
+
+# --- buckets: moves and safety stock -------------------------------------------------------
+
+
+def buckets_of(client, headers, sku, location):
+    (row,) = client.get(
+        "/api/v1/stock", params={"sku": sku, "location": location}, headers=headers
+    ).json()["items"]
+    keys = ("on_hand", "reserved", "safety_stock", "quarantine", "damaged", "qc", "available")
+    return {k: row[k] for k in keys}
+
+
+def move(client, headers, source, target, quantity, sku="BELT"):
+    return client.post(
+        "/api/v1/stock/moves",
+        headers=headers,
+        json={
+            "sku": sku,
+            "location": "S01",
+            "from": source,
+            "to": target,
+            "quantity": quantity,
+            "reason": "inspection",
+        },
+    )
+
+
+def test_moving_units_out_of_sellable_keeps_on_hand_and_lowers_available(client, db, settings):
+    s01 = make_location(db, "S01")
+    make_variant(db, sku="BELT", price=3900, stock={s01: 10})
+    headers = token_for(db, settings, "inv", "inventory")
+    r = move(client, headers, "sellable", "quarantine", 4)
+    assert r.status_code == 201, r.text
+    assert r.json()["from"] == "sellable"
+    assert len(r.json()["movements"]) == 1
+    r = move(client, headers, "quarantine", "damaged", 3)
+    assert len(r.json()["movements"]) == 2
+    assert move(client, headers, "quarantine", "sellable", 1).status_code == 201
+    assert buckets_of(client, headers, "BELT", "S01") == {
+        "on_hand": 10,
+        "reserved": 0,
+        "safety_stock": 0,
+        "quarantine": 0,
+        "damaged": 3,
+        "qc": 0,
+        "available": 7,
+    }
+    assert stock.verify(db=db) == []
+    with db.uow(write=False) as uow:
+        actions = uow.session.scalars(select(AuditEntry.action)).all()
+    assert actions.count("stock.moved") == 3
+
+
+def test_a_move_from_a_bucket_holding_too_few_units_is_refused(client, db, settings):
+    s01 = make_location(db, "S01")
+    make_variant(db, sku="BELT", price=3900, stock={s01: 3})
+    headers = token_for(db, settings, "inv", "inventory")
+    r = move(client, headers, "damaged", "sellable", 1)
+    assert r.status_code == 422
+    assert r.json()["code"] == "inventory.bucket_insufficient"
+    client.post(
+        "/api/v1/reservations",
+        headers=headers,
+        json={
+            "reference": {"type": "order", "id": "W-1"},
+            "location": "S01",
+            "lines": [{"sku": "BELT", "quantity": 2}],
+        },
+    )
+    # Reserved units are promised: they cannot be moved out of sellable.
+    assert move(client, headers, "sellable", "qc", 2).json()["code"] == (
+        "inventory.bucket_insufficient"
+    )
+    assert move(client, headers, "sellable", "sellable", 1).json()["code"] == (
+        "inventory.same_bucket"
+    )
+    assert move(client, headers, "sellable", "qc", 1).status_code == 201
+    assert buckets_of(client, headers, "BELT", "S01")["available"] == 0
+    assert stock.verify(db=db) == []
+
+
+def test_a_cashier_cannot_move_stock_or_set_safety_stock(client, db, settings):
+    s01 = make_location(db, "S01")
+    make_variant(db, sku="BELT", price=3900, stock={s01: 3})
+    headers = token_for(db, settings, "c1", "cashier", ["S01"])
+    assert move(client, headers, "sellable", "damaged", 1).status_code == 403
+    r = client.put(
+        "/api/v1/stock/safety-stock",
+        headers=headers,
+        json={"sku": "BELT", "location": "S01", "quantity": 1},
+    )
+    assert r.status_code == 403
+
+
+def test_safety_stock_reduces_what_can_be_reserved_but_has_no_movements(client, db, settings):
+    s01 = make_location(db, "S01")
+    make_location(db, "S02")
+    make_variant(db, sku="BELT", price=3900, stock={s01: 5})
+    headers = token_for(db, settings, "m1", "manager")
+    r = client.put(
+        "/api/v1/stock/safety-stock",
+        headers=headers,
+        json={"sku": "BELT", "location": "S01", "quantity": 2},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json() == {"sku": "BELT", "location": "S01", "quantity": 2, "previous": 0}
+    assert buckets_of(client, headers, "BELT", "S01")["available"] == 3
+    short = client.post(
+        "/api/v1/reservations",
+        headers=headers,
+        json={
+            "reference": {"type": "order", "id": "W-9"},
+            "location": "S01",
+            "lines": [{"sku": "BELT", "quantity": 4}],
+        },
+    )
+    assert short.status_code == 409
+    assert short.json()["details"]["lines"] == [{"sku": "BELT", "requested": 4, "available": 3}]
+    # A level is created for a location that has none yet.
+    r = client.put(
+        "/api/v1/stock/safety-stock",
+        headers=headers,
+        json={"sku": "BELT", "location": "S02", "quantity": 1},
+    )
+    assert buckets_of(client, headers, "BELT", "S02")["available"] == -1
+    bad = client.put(
+        "/api/v1/stock/safety-stock",
+        headers=headers,
+        json={"sku": "BELT", "location": "S01", "quantity": -1},
+    )
+    assert bad.status_code == 422
+    with db.uow(write=False) as uow:
+        assert (
+            uow.session.scalars(select(AuditEntry.action)).all().count("stock.safety_stock_set")
+            == 2
+        )
+    assert stock.verify(db=db) == []
+
+
+def test_verify_names_the_bucket_whose_level_differs(client, db, settings):
+    from sqlalchemy import update
+
+    from omnitill.adapters.db.models import StockLevel
+
+    s01 = make_location(db, "S01")
+    make_variant(db, sku="BELT", price=3900, stock={s01: 3})
+    with db.uow() as uow:
+        uow.session.execute(update(StockLevel).values(reserved=1))
+        uow.commit()
+    (found,) = stock.verify(db=db)
+    assert (found.sku, found.bucket, found.on_hand, found.ledger_sum) == ("BELT", "reserved", 1, 0)

@@ -16,7 +16,7 @@ from omnitill.api.idempotency import IdempotencyMiddleware
 from omnitill.api.request_context import RequestContextMiddleware
 from omnitill.api.routes import ROUTERS
 from omnitill.config import Settings, get_settings
-from omnitill.services import idempotency
+from omnitill.services import idempotency, reservations
 from omnitill.services.database import Database, open_database
 from omnitill.services.pricing import tax_provider_for
 
@@ -39,10 +39,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         purger = asyncio.create_task(_purge_idempotency_keys(database))
+        sweeper = asyncio.create_task(
+            _sweep_reservations(database, settings.reservation_sweep_seconds)
+        )
         try:
             yield
         finally:
             purger.cancel()
+            sweeper.cancel()
             if owns_db:
                 database.dispose()
 
@@ -90,3 +94,18 @@ async def _purge_idempotency_keys(db: Database) -> None:
             log.info("purged idempotency keys", extra={"fields": {"removed": removed}})
         except Exception:
             log.exception("idempotency key purge failed")
+
+
+async def _sweep_reservations(db: Database, every_seconds: int) -> None:
+    """Every few seconds, expire reservations past their time (safe in several processes)."""
+    if every_seconds <= 0:
+        return
+    log = logging.getLogger("omnitill.maintenance")
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            expired = await asyncio.to_thread(reservations.sweep, db=db)
+            if expired:
+                log.info("expired reservations", extra={"fields": {"expired": expired}})
+        except Exception:
+            log.exception("reservation sweep failed")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import typer
 
 from omnitill.cli.common import database, load_settings, require_existing_database
-from omnitill.services import stock
+from omnitill.services import reservations, stock
 
-app = typer.Typer(help="Check stock levels against the movement ledger.", no_args_is_help=True)
+app = typer.Typer(
+    help="Check stock levels against the movement ledger; expire due reservations.",
+    no_args_is_help=True,
+)
 
 
 @app.command("verify")
@@ -24,5 +27,17 @@ def verify() -> None:
     typer.echo(f"stock ledger BROKEN: {len(found)} level(s) differ from their movements")
     typer.echo(f"  {'sku':<20} {'location':<8} {'on_hand':>8} {'ledger_sum':>10}")
     for d in found:
-        typer.echo(f"  {d.sku:<20} {d.location:<8} {d.on_hand:>8} {d.ledger_sum:>10}")
+        bucket = "" if d.bucket == "on_hand" else f"  ({d.bucket})"
+        typer.echo(f"  {d.sku:<20} {d.location:<8} {d.on_hand:>8} {d.ledger_sum:>10}{bucket}")
     raise typer.Exit(1)
+
+
+@app.command("sweep")
+def sweep() -> None:
+    """Expire every active reservation whose time has passed, giving its units back.
+    Prints how many it expired. Safe to run while servers sweep too."""
+    settings = load_settings()
+    require_existing_database(settings)
+    with database(settings) as db:
+        expired = reservations.sweep(db=db)
+    typer.echo(f"expired {expired} reservation(s)")

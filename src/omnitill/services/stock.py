@@ -23,6 +23,7 @@ from omnitill.domain.auth.permissions import Permission
 from omnitill.domain.catalog.snapshots import VariantRef
 from omnitill.domain.errors import FieldError, ValidationFailed
 from omnitill.domain.ids import uuid7
+from omnitill.domain.inventory.buckets import LEDGER_BUCKETS, Bucket, StockBuckets
 from omnitill.services import audit
 from omnitill.services.auth import authorise
 from omnitill.services.pagination import (
@@ -41,38 +42,42 @@ from omnitill.services.references import (
 
 @dataclass(frozen=True, slots=True)
 class StockDiscrepancy:
-    """A level that does not equal the sum of its movements."""
+    """A ledger bucket whose level does not equal the sum of its movements.
+
+    `on_hand` holds the level of `bucket` (named for the usual case, the on-hand bucket).
+    """
 
     sku: str
     location: str
     on_hand: int
     ledger_sum: int
+    bucket: str = Bucket.ON_HAND
 
 
 def verify(*, db: Database) -> list[StockDiscrepancy]:
-    """Every (variant, location) whose on-hand differs from the sum of its movements.
+    """Every (variant, location, ledger bucket) whose level differs from its movements' sum.
 
-    Covers levels with no movements and movements with no level (both sides of a full join).
+    Checks on_hand, reserved, quarantine, damaged and qc (safety stock is a setting, not a
+    ledger). Covers levels with no movements and movements with no level (both sides).
     """
     with db.uow(write=False) as uow:
-        sums = dict(
-            ((row.variant_id, row.location_id), int(row.total))
+        sums = {
+            (row.variant_id, row.location_id, row.bucket): int(row.total)
             for row in uow.session.execute(
                 select(
                     StockMovement.variant_id,
                     StockMovement.location_id,
+                    StockMovement.bucket,
                     func.sum(StockMovement.quantity).label("total"),
+                ).group_by(
+                    StockMovement.variant_id, StockMovement.location_id, StockMovement.bucket
                 )
-                .where(StockMovement.bucket == "on_hand")
-                .group_by(StockMovement.variant_id, StockMovement.location_id)
-            )
-        )
-        levels = {
-            (row.variant_id, row.location_id): int(row.on_hand)
-            for row in uow.session.execute(
-                select(StockLevel.variant_id, StockLevel.location_id, StockLevel.on_hand)
             )
         }
+        levels: dict[tuple[uuid.UUID, uuid.UUID, str], int] = {}
+        for level in uow.session.scalars(select(StockLevel)):
+            for bucket in LEDGER_BUCKETS:
+                levels[(level.variant_id, level.location_id, bucket)] = int(getattr(level, bucket))
         bad = [
             key
             for key in sorted(set(sums) | set(levels), key=str)
@@ -86,10 +91,11 @@ def verify(*, db: Database) -> list[StockDiscrepancy]:
             StockDiscrepancy(
                 sku=skus.get(v, str(v)),
                 location=codes.get(loc, str(loc)),
-                on_hand=levels.get((v, loc), 0),
-                ledger_sum=sums.get((v, loc), 0),
+                on_hand=levels.get((v, loc, bucket), 0),
+                ledger_sum=sums.get((v, loc, bucket), 0),
+                bucket=bucket,
             )
-            for v, loc in bad
+            for v, loc, bucket in bad
         ]
 
 
@@ -281,6 +287,10 @@ class StockRow:
     reserved: int
     available: int
     updated_at: datetime
+    safety_stock: int = 0
+    quarantine: int = 0
+    damaged: int = 0
+    qc: int = 0
 
 
 def levels(
@@ -312,24 +322,37 @@ def levels(
                 tuple_(Variant.sku, Location.code) > tuple_(after["sku"], after["location"])
             )
         rows = uow.session.execute(stmt).all()
-    items = [
-        StockRow(
-            sku=row[1],
-            variant_id=row[0].variant_id,
-            location=row[2],
-            on_hand=row[0].on_hand,
-            reserved=0,
-            available=row[0].on_hand,
-            updated_at=row[0].updated_at,
-        )
-        for row in rows[:page]
-    ]
+    items = [_stock_row(level, sku_, code) for level, sku_, code in rows[:page]]
     next_cursor = (
         encode_cursor({"sku": items[-1].sku, "location": items[-1].location})
         if len(rows) > page
         else None
     )
     return items, next_cursor
+
+
+def _stock_row(level: StockLevel, sku: str, code: str) -> StockRow:
+    buckets = StockBuckets(
+        on_hand=level.on_hand,
+        reserved=level.reserved,
+        safety_stock=level.safety_stock,
+        quarantine=level.quarantine,
+        damaged=level.damaged,
+        qc=level.qc,
+    )
+    return StockRow(
+        sku=sku,
+        variant_id=level.variant_id,
+        location=code,
+        on_hand=buckets.on_hand,
+        reserved=buckets.reserved,
+        available=buckets.available,
+        updated_at=level.updated_at,
+        safety_stock=buckets.safety_stock,
+        quarantine=buckets.quarantine,
+        damaged=buckets.damaged,
+        qc=buckets.qc,
+    )
 
 
 @dataclass(frozen=True, slots=True)

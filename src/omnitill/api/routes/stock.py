@@ -21,9 +21,13 @@ from omnitill.api.schemas.stock import (
     LedgerPage,
     MovementList,
     MovementRead,
+    SafetyStockRead,
+    SafetyStockUpdate,
     StockAdjustmentCreate,
     StockExceptionList,
     StockExceptionRead,
+    StockMoveCreate,
+    StockMoveRead,
     StockPage,
     StockRead,
     StockReceiveCreate,
@@ -31,6 +35,7 @@ from omnitill.api.schemas.stock import (
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
 from omnitill.services import stock as stock_service
+from omnitill.services import stock_buckets
 
 router = APIRouter(prefix="/api/v1", tags=["stock"])
 
@@ -77,6 +82,10 @@ def list_stock(
                 location=r.location,
                 on_hand=r.on_hand,
                 reserved=r.reserved,
+                safety_stock=r.safety_stock,
+                quarantine=r.quarantine,
+                damaged=r.damaged,
+                qc=r.qc,
                 available=r.available,
                 updated_at=r.updated_at,
             )
@@ -132,6 +141,66 @@ def adjust_stock(
             reason=body.reason,
             override_token=override,
         )
+    )
+
+
+@router.put(
+    "/stock/safety-stock",
+    response_model=SafetyStockRead,
+    summary="Set the safety stock of a variant at a location (audited)",
+)
+def set_safety_stock(
+    body: SafetyStockUpdate,
+    actor: CurrentActor,
+    db: DbDep,
+    override: OverrideHeader = None,
+) -> SafetyStockRead:
+    """Units kept back from `available`; a setting, so no ledger movement. Needs stock.adjust."""
+    previous = stock_buckets.set_safety_stock(
+        db=db,
+        actor=actor,
+        sku=body.sku,
+        location=body.location,
+        quantity=body.quantity,
+        override_token=override,
+    )
+    return SafetyStockRead(
+        sku=body.sku, location=body.location, quantity=body.quantity, previous=previous
+    )
+
+
+@router.post(
+    "/stock/moves",
+    response_model=StockMoveRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Move units between sellable, quarantine, damaged and qc (audited)",
+    responses={422: {"description": "`inventory.bucket_insufficient`, `inventory.same_bucket`"}},
+)
+def move_stock(
+    body: StockMoveCreate,
+    actor: CurrentActor,
+    db: DbDep,
+    override: OverrideHeader = None,
+) -> StockMoveRead:
+    """On-hand is unchanged; each ledger bucket that changes gets a movement. Needs stock.adjust."""
+    result = stock_buckets.move(
+        db=db,
+        actor=actor,
+        sku=body.sku,
+        location=body.location,
+        source=body.source,
+        target=body.target,
+        quantity=body.quantity,
+        reason=body.reason,
+        override_token=override,
+    )
+    return StockMoveRead(
+        sku=result.sku,
+        location=result.location,
+        source=result.source,
+        target=result.target,
+        quantity=result.quantity,
+        movements=[str(m) for m in result.movement_ids],
     )
 
 

@@ -16,7 +16,14 @@ class StockRead(BaseModel):
         "after offline sales of goods the customer held)."
     )
     reserved: int = Field(description="Units promised to orders and holds.")
-    available: int = Field(description="on_hand - reserved - safety stock - unavailable.")
+    safety_stock: int = Field(description="Units kept back from promises (a setting).")
+    quarantine: int = Field(description="Units of on_hand held in quarantine.")
+    damaged: int = Field(description="Units of on_hand that are damaged.")
+    qc: int = Field(description="Units of on_hand awaiting quality control.")
+    available: int = Field(
+        description="on_hand - reserved - safety_stock - quarantine - damaged - qc; "
+        "may be negative."
+    )
     updated_at: datetime
 
 
@@ -85,9 +92,11 @@ class LedgerEntryRead(BaseModel):
     id: str
     sku: str
     location: str
-    bucket: str = Field(description="Which stock state moved; `on_hand` for now.")
+    bucket: str = Field(description="on_hand, reserved, quarantine, damaged or qc.")
     quantity: int = Field(description="Signed change of the bucket.")
-    kind: str = Field(description="receive, sale or adjustment.")
+    kind: str = Field(
+        description="receive, sale, adjustment, move, reserve, release, fulfil or expire."
+    )
     reason: str
     reference_type: str | None
     reference_id: str | None = Field(description="The sale id, purchase order, ...")
@@ -113,3 +122,53 @@ class StockExceptionRead(BaseModel):
 
 class StockExceptionList(BaseModel):
     items: list[StockExceptionRead]
+
+
+class SafetyStockUpdate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"sku": "OXF-NVY-M", "location": "S01", "quantity": 2}]}
+    )
+    sku: str = Field(max_length=64)
+    location: str
+    quantity: int = Field(ge=0, description="Units to keep back from what is available.")
+
+
+class SafetyStockRead(BaseModel):
+    sku: str
+    location: str
+    quantity: int
+    previous: int
+
+
+class StockMoveCreate(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "sku": "OXF-NVY-M",
+                    "location": "S01",
+                    "from": "sellable",
+                    "to": "damaged",
+                    "quantity": 1,
+                    "reason": "torn seam",
+                }
+            ]
+        },
+    )
+    sku: str = Field(max_length=64)
+    location: str
+    source: str = Field(alias="from", description="sellable, quarantine, damaged or qc.")
+    target: str = Field(alias="to", description="sellable, quarantine, damaged or qc.")
+    quantity: int = Field(ge=1)
+    reason: str = Field(max_length=160, description="Why the units moved; required.")
+
+
+class StockMoveRead(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    sku: str
+    location: str
+    source: str = Field(serialization_alias="from")
+    target: str = Field(serialization_alias="to")
+    quantity: int
+    movements: list[str] = Field(description="Ids of the ledger movements written.")

@@ -31,6 +31,7 @@ class Permission(StrEnum):
     STOCK_READ = "stock.read"
     STOCK_RECEIVE = "stock.receive"
     STOCK_ADJUST = "stock.adjust"
+    STOCK_RESERVE = "stock.reserve"  # hold, release and fulfil stock reservations
     USERS_READ = "users.read"
     USERS_WRITE = "users.write"
     OVERRIDES_GRANT = "overrides.grant"
@@ -67,6 +68,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CUSTOMERS_WRITE,
             Permission.STOCK_RECEIVE,
             Permission.STOCK_ADJUST,
+            Permission.STOCK_RESERVE,
             Permission.USERS_READ,
             Permission.OVERRIDES_GRANT,
             Permission.AUDIT_READ,
@@ -82,6 +84,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CUSTOMERS_WRITE,
             Permission.LOCATIONS_READ,
             Permission.STOCK_READ,
+            Permission.STOCK_RESERVE,
         }
     ),
     Role.INVENTORY: frozenset(
@@ -93,6 +96,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.STOCK_READ,
             Permission.STOCK_RECEIVE,
             Permission.STOCK_ADJUST,
+            Permission.STOCK_RESERVE,
         }
     ),
     Role.ANALYST: frozenset(_READ_ALL | {Permission.AUDIT_READ}),

@@ -33,7 +33,13 @@ from omnitill.adapters.db.models.staff import (
     User,
     UserLocation,
 )
-from omnitill.adapters.db.models.stock import StockException, StockLevel, StockMovement
+from omnitill.adapters.db.models.stock import (
+    Reservation,
+    ReservationLine,
+    StockException,
+    StockLevel,
+    StockMovement,
+)
 from omnitill.adapters.db.models.tax import TaxClass, TaxComponent, TaxJurisdiction
 
 __all__ = [
@@ -63,6 +69,8 @@ __all__ = [
     "Promotion",
     "PromotionRedemption",
     "Register",
+    "Reservation",
+    "ReservationLine",
     "Sale",
     "SaleLine",
     "SalePayment",

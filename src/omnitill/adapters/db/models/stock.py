@@ -5,20 +5,33 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omnitill.adapters.db.models.base import Base, created_column, id_column, updated_column
 
 
+def _bucket() -> Mapped[int]:
+    return mapped_column(BigInteger, default=0, server_default="0")
+
+
 class StockLevel(Base):
-    """On hand per variant and location; always equals the sum of its movements."""
+    """The buckets of one variant at one location (see domain/inventory/buckets.py).
+
+    Each ledger bucket (on_hand, reserved, quarantine, damaged, qc) always equals the sum of
+    its movements; safety_stock is a setting and has none.
+    """
 
     __tablename__ = "stock_levels"
 
     variant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("variants.id"), primary_key=True)
     location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("locations.id"), primary_key=True)
     on_hand: Mapped[int] = mapped_column(BigInteger, default=0)
+    reserved: Mapped[int] = _bucket()
+    safety_stock: Mapped[int] = _bucket()
+    quarantine: Mapped[int] = _bucket()
+    damaged: Mapped[int] = _bucket()
+    qc: Mapped[int] = _bucket()
     updated_at: Mapped[datetime] = updated_column()
 
 
@@ -31,7 +44,8 @@ class StockMovement(Base):
     location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("locations.id"))
     bucket: Mapped[str] = mapped_column(String(16), default="on_hand")
     quantity: Mapped[int] = mapped_column(BigInteger)  # signed change of the bucket
-    kind: Mapped[str] = mapped_column(String(24))  # receive | sale | adjustment
+    # receive | sale | adjustment | move | reserve | release | fulfil | expire
+    kind: Mapped[str] = mapped_column(String(24))
     reason: Mapped[str] = mapped_column(String(200), default="")
     reference_type: Mapped[str | None] = mapped_column(String(40))
     reference_id: Mapped[str | None] = mapped_column(String(64))
@@ -53,3 +67,33 @@ class StockException(Base):
     reference_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = created_column()
     resolved_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class Reservation(Base):
+    """Units held at one location for a reference (an order, a pickup); one per reference."""
+
+    __tablename__ = "reservations"
+    __table_args__ = (
+        UniqueConstraint("reference_type", "reference_id"),
+        Index("ix_reservations_status_expires_at", "status", "expires_at"),
+    )
+
+    id: Mapped[uuid.UUID] = id_column()
+    reference_type: Mapped[str] = mapped_column(String(40))
+    reference_id: Mapped[str] = mapped_column(String(64))
+    location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("locations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # active | released | fulfilled | expired
+    expires_at: Mapped[datetime | None] = mapped_column()
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = updated_column()
+
+
+class ReservationLine(Base):
+    __tablename__ = "reservation_lines"
+
+    reservation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reservations.id"), primary_key=True
+    )
+    variant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("variants.id"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer)
