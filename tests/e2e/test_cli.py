@@ -17,12 +17,19 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from omnitill.adapters.db.types import utcnow
+from omnitill.config import Settings
+from omnitill.services import auth, reservations, stock
+from omnitill.services.database import Database
+from omnitill.services.reservations import ReservationLineInput, ReservationRequest
+from tests.factories import PASSWORD, make_location, make_user, make_variant
 from tests.tamper import attacker, sqlite_drop_guards_sql
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -285,6 +292,39 @@ def test_stock_verify_lists_a_level_that_differs_from_its_movements(
     assert done.returncode == 1
     line = next(x for x in done.stdout.splitlines() if "NW-OXF-NVY-M" in x)
     assert line.split() == ["NW-OXF-NVY-M", "S01", str(ledger + 5), str(ledger)]
+
+
+def test_stock_sweep_expires_a_reservation_that_ran_out(
+    cli_any: Run, db: Database, settings: Settings
+) -> None:
+    s01 = make_location(db, "S01")
+    make_variant(db, sku="TEE", stock={s01: 10})
+    make_user(db, "boss", "manager", ["S01"])
+    issued = auth.login(db=db, settings=settings, username="boss", password=PASSWORD)
+    actor = auth.resolve_token(db=db, token=issued.access_token)
+    held = reservations.reserve(
+        db=db,
+        actor=actor,
+        request=ReservationRequest(
+            reference_type="order",
+            reference_id="W-1",
+            location="S01",
+            lines=(ReservationLineInput("TEE", None, 3),),
+            ttl_seconds=60,
+        ),
+        now=utcnow() - timedelta(hours=1),  # expired 59 minutes ago
+    )
+    assert held.status == "active"
+
+    done = cli_any("stock", "sweep")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == "expired 1 reservation(s)"
+    assert reservations.get(db=db, actor=actor, reservation_id=held.id).status == "expired"
+    (row,), _ = stock.levels(db=db, actor=actor, sku="TEE", location="S01")
+    assert (row.on_hand, row.reserved, row.available) == (10, 0, 10)
+    again = cli_any("stock", "sweep")
+    assert again.stdout.strip() == "expired 0 reservation(s)"
+    assert cli_any("stock", "verify").returncode == 0
 
 
 def _free_port() -> int:

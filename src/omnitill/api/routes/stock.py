@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
@@ -26,6 +27,8 @@ from omnitill.api.schemas.stock import (
     StockAdjustmentCreate,
     StockExceptionList,
     StockExceptionRead,
+    StockExceptionResolve,
+    StockExceptionResolved,
     StockMoveCreate,
     StockMoveRead,
     StockPage,
@@ -35,7 +38,7 @@ from omnitill.api.schemas.stock import (
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
 from omnitill.services import stock as stock_service
-from omnitill.services import stock_buckets
+from omnitill.services import stock_buckets, stock_exceptions
 
 router = APIRouter(prefix="/api/v1", tags=["stock"])
 
@@ -259,4 +262,38 @@ def list_exceptions(actor: CurrentActor, db: DbDep) -> StockExceptionList:
             )
             for e in stock_service.open_exceptions(db=db, actor=actor)
         ]
+    )
+
+
+@router.post(
+    "/stock/exceptions/{exception_id}/resolve",
+    response_model=StockExceptionResolved,
+    summary="Resolve a stock exception by count or acknowledgement",
+)
+def resolve_exception(
+    exception_id: uuid.UUID,
+    body: StockExceptionResolve,
+    actor: CurrentActor,
+    db: DbDep,
+    override: OverrideHeader = None,
+) -> StockExceptionResolved:
+    """With `counted`, on-hand is set to the count by a `count` movement; without, the
+    exception is acknowledged. Closes every open exception of that SKU at that store.
+    Needs stock.adjust or a manager override; 404 `stock_exception.not_found`, 409
+    `stock_exception.already_resolved`, 422 `stock.count_negative`, `stock.reason_required`."""
+    r = stock_exceptions.resolve_exception(
+        db=db,
+        actor=actor,
+        exception_id=exception_id,
+        reason=body.reason,
+        counted=body.counted,
+        override_token=override,
+    )
+    return StockExceptionResolved(
+        sku=r.sku,
+        location=r.location,
+        resolution=r.resolution,
+        on_hand=r.on_hand,
+        counted_change=r.counted_change,
+        resolved=[str(x) for x in r.resolved],
     )

@@ -124,6 +124,30 @@ class StockExceptionList(BaseModel):
     items: list[StockExceptionRead]
 
 
+class StockExceptionResolve(BaseModel):
+    """Close an exception by a shelf count (`counted`), or acknowledge it (no count)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"counted": 3, "reason": "shelf counted after sale"}]},
+    )
+    counted: int | None = Field(
+        default=None, description="Units counted on the shelf; on-hand is set to it."
+    )
+    reason: str = Field(max_length=200, description="Required; recorded and audited.")
+
+
+class StockExceptionResolved(BaseModel):
+    sku: str
+    location: str
+    resolution: str = Field(description="`counted` or `acknowledged`.")
+    on_hand: int
+    counted_change: int = Field(description="The count movement's quantity (0 if none).")
+    resolved: list[str] = Field(
+        description="Every exception closed: all open ones of the SKU there."
+    )
+
+
 class SafetyStockUpdate(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"sku": "OXF-NVY-M", "location": "S01", "quantity": 2}]}

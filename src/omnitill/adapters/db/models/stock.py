@@ -67,6 +67,9 @@ class StockException(Base):
     reference_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = created_column()
     resolved_at: Mapped[datetime | None] = mapped_column(index=True)
+    resolution: Mapped[str | None] = mapped_column(String(16))  # counted | acknowledged
+    resolved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    resolution_note: Mapped[str | None] = mapped_column(String(200))
 
 
 class Reservation(Base):

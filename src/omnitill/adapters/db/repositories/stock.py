@@ -205,3 +205,12 @@ def due_reservations(conn: Connection, *, now: datetime, limit: int) -> list[uui
         .limit(limit)
     )
     return list(conn.execute(stmt).scalars())
+
+
+def lock_on_hand(conn: Connection, *, variant_id: uuid.UUID, location_id: uuid.UUID) -> int:
+    """On-hand of one level, its row locked until commit (0 when there is no level yet):
+    a count sets the level, so it must read it under the lock it writes under."""
+    value = conn.execute(
+        select(_L.on_hand).where(*_at(variant_id, location_id)).with_for_update()
+    ).scalar()
+    return 0 if value is None else int(value)
