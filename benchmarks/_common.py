@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -49,6 +50,22 @@ def libpq_args(url: str) -> list[str]:
     u = make_url(url)
     args = ["-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres"]
     return [*args, u.database or "postgres"]
+
+
+def pgbench_tps(clients: int, seconds: int, database: str = "omnitill_pgbench") -> float:
+    """TPC-B-like tps (scale 10) on a scratch database `database`; the caller drops it."""
+    conn = libpq_args(fresh_database(database))
+    subprocess.run(["pgbench", "-i", "-q", "-s", "10", *conn], check=True, capture_output=True)
+    out = subprocess.run(
+        ["pgbench", "-c", str(clients), "-j", "2", "-T", str(seconds), *conn],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    match = re.search(r"tps = ([\d.]+) \((?:without|excluding)", out)
+    if match is None:
+        raise RuntimeError(f"cannot read pgbench output:\n{out}")
+    return float(match.group(1))
 
 
 def free_port() -> int:

@@ -171,10 +171,12 @@ def _reserve_once(
                 ReservationLine(reservation_id=reservation.id, variant_id=vid, quantity=wanted[vid])
             )
             _movement(uow, reservation, vid, Bucket.RESERVED, wanted[vid], "reserve", actor, now)
+        view = _views(uow, [reservation])[0]
         skus = {ref.id: ref.sku for ref in refs}
         audit.record(
             uow,
             action="stock.reserved",
+            chain=stock_chain(loc.code),
             actor=actor,
             subject_type="reservation",
             subject_id=str(reservation.id),
@@ -187,7 +189,6 @@ def _reserve_once(
                 else None,
             },
         )
-        view = _views(uow, [reservation])[0]
         uow.commit()
         return view
 
@@ -374,8 +375,10 @@ def _apply(
                         reference_id=str(reservation.id),
                     )
                 )
+    code = uow.session.scalar(select(Location.code).where(Location.id == reservation.location_id))
     audit.record(
         uow,
+        chain=stock_chain(code or str(reservation.location_id)),
         action=f"stock.reservation_{TARGET[how]}",
         actor=actor or SYSTEM_ACTOR_NAME,
         subject_type="reservation",
@@ -388,6 +391,12 @@ def _apply(
         },
     )
     return True
+
+
+def stock_chain(location_code: str) -> str:
+    """Reservations of one store are audited on that store's own chain, so reservations at
+    different stores never queue on one chain head (as sales use one chain per register)."""
+    return f"stock:{location_code}"
 
 
 def sweep(*, db: Database, now: datetime | None = None, batch_size: int = SWEEP_BATCH) -> int:
