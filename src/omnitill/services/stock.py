@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, tuple_
 
@@ -307,8 +308,10 @@ def levels(
     page = clamp_limit(limit)
     after = decode_cursor(cursor)
     with db.uow(write=False) as uow:
+        # Plain columns, not entities: a level is read a hundred at a time (one SKU across an
+        # estate), and ORM identity bookkeeping cost more than the query.
         stmt = (
-            select(StockLevel, Variant.sku, Location.code)
+            select(*_LEVEL_COLUMNS, Variant.sku, Location.code)
             .join(Variant, Variant.id == StockLevel.variant_id)
             .join(Location, Location.id == StockLevel.location_id)
             .order_by(Variant.sku, Location.code)
@@ -322,7 +325,7 @@ def levels(
                 tuple_(Variant.sku, Location.code) > tuple_(after["sku"], after["location"])
             )
         rows = uow.session.execute(stmt).all()
-    items = [_stock_row(level, sku_, code) for level, sku_, code in rows[:page]]
+    items = [_stock_row(row) for row in rows[:page]]
     next_cursor = (
         encode_cursor({"sku": items[-1].sku, "location": items[-1].location})
         if len(rows) > page
@@ -331,23 +334,36 @@ def levels(
     return items, next_cursor
 
 
-def _stock_row(level: StockLevel, sku: str, code: str) -> StockRow:
+_LEVEL_COLUMNS = (
+    StockLevel.variant_id,
+    StockLevel.on_hand,
+    StockLevel.reserved,
+    StockLevel.safety_stock,
+    StockLevel.quarantine,
+    StockLevel.damaged,
+    StockLevel.qc,
+    StockLevel.updated_at,
+)
+
+
+def _stock_row(row: Any) -> StockRow:
+    variant_id, on_hand, reserved, safety, quarantine, damaged, qc, updated_at, sku, code = row
     buckets = StockBuckets(
-        on_hand=level.on_hand,
-        reserved=level.reserved,
-        safety_stock=level.safety_stock,
-        quarantine=level.quarantine,
-        damaged=level.damaged,
-        qc=level.qc,
+        on_hand=on_hand,
+        reserved=reserved,
+        safety_stock=safety,
+        quarantine=quarantine,
+        damaged=damaged,
+        qc=qc,
     )
     return StockRow(
         sku=sku,
-        variant_id=level.variant_id,
+        variant_id=variant_id,
         location=code,
         on_hand=buckets.on_hand,
         reserved=buckets.reserved,
         available=buckets.available,
-        updated_at=level.updated_at,
+        updated_at=updated_at,
         safety_stock=buckets.safety_stock,
         quarantine=buckets.quarantine,
         damaged=buckets.damaged,
