@@ -79,6 +79,8 @@ def make_variant(
     status: str = "active",
     currency: str = "USD",
     stock: dict[Location, int] | None = None,
+    tracking: str = "none",
+    unit: str = "each",
 ) -> Variant:
     n = next(_seq)
     sku = sku or f"SKU-{n:05d}"
@@ -95,6 +97,8 @@ def make_variant(
             currency=currency,
             status=status,
             search_text=f"product {sku}".lower(),
+            tracking=tracking,
+            unit=unit,
         )
         uow.session.add(variant)
         uow.session.flush()

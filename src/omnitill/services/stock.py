@@ -58,8 +58,9 @@ class StockDiscrepancy:
 def verify(*, db: Database) -> list[StockDiscrepancy]:
     """Every (variant, location, ledger bucket) whose level differs from its movements' sum.
 
-    Checks on_hand, reserved, quarantine, damaged and qc (safety stock is a setting, not a
-    ledger). Covers levels with no movements and movements with no level (both sides).
+    Checks every ledger bucket (domain/inventory/buckets.py; safety stock, reorder point
+    and max level are settings, not ledgers). Covers levels with no movements and movements
+    with no level (both sides).
     """
     with db.uow(write=False) as uow:
         sums = {
@@ -292,6 +293,11 @@ class StockRow:
     quarantine: int = 0
     damaged: int = 0
     qc: int = 0
+    expired: int = 0
+    incoming: int = 0
+    in_transit: int = 0
+    reorder_point: int | None = None
+    max_level: int | None = None
 
 
 def levels(
@@ -342,12 +348,33 @@ _LEVEL_COLUMNS = (
     StockLevel.quarantine,
     StockLevel.damaged,
     StockLevel.qc,
+    StockLevel.expired,
+    StockLevel.incoming,
+    StockLevel.in_transit,
+    StockLevel.reorder_point,
+    StockLevel.max_level,
     StockLevel.updated_at,
 )
 
 
 def _stock_row(row: Any) -> StockRow:
-    variant_id, on_hand, reserved, safety, quarantine, damaged, qc, updated_at, sku, code = row
+    (
+        variant_id,
+        on_hand,
+        reserved,
+        safety,
+        quarantine,
+        damaged,
+        qc,
+        expired,
+        incoming,
+        in_transit,
+        reorder_point,
+        max_level,
+        updated_at,
+        sku,
+        code,
+    ) = row
     buckets = StockBuckets(
         on_hand=on_hand,
         reserved=reserved,
@@ -355,6 +382,9 @@ def _stock_row(row: Any) -> StockRow:
         quarantine=quarantine,
         damaged=damaged,
         qc=qc,
+        expired=expired,
+        incoming=incoming,
+        in_transit=in_transit,
     )
     return StockRow(
         sku=sku,
@@ -368,6 +398,11 @@ def _stock_row(row: Any) -> StockRow:
         quarantine=buckets.quarantine,
         damaged=buckets.damaged,
         qc=buckets.qc,
+        expired=buckets.expired,
+        incoming=buckets.incoming,
+        in_transit=buckets.in_transit,
+        reorder_point=reorder_point,
+        max_level=max_level,
     )
 
 

@@ -93,7 +93,12 @@ def list_stock(
                 quarantine=r.quarantine,
                 damaged=r.damaged,
                 qc=r.qc,
+                expired=r.expired,
                 available=r.available,
+                incoming=r.incoming,
+                in_transit=r.in_transit,
+                reorder_point=r.reorder_point,
+                max_level=r.max_level,
                 updated_at=r.updated_at,
             )
             for r in rows

@@ -20,10 +20,21 @@ class StockRead(BaseModel):
     quarantine: int = Field(description="Units of on_hand held in quarantine.")
     damaged: int = Field(description="Units of on_hand that are damaged.")
     qc: int = Field(description="Units of on_hand awaiting quality control.")
+    expired: int = Field(description="Units of on_hand in lots past their expiry date.")
     available: int = Field(
-        description="on_hand - reserved - safety_stock - quarantine - damaged - qc; "
+        description="on_hand - reserved - safety_stock - quarantine - damaged - qc - expired; "
         "may be negative."
     )
+    incoming: int = Field(
+        description="Units ordered on open purchase orders, not yet received (not in on_hand)."
+    )
+    in_transit: int = Field(
+        description="Units shipped here by transfers, not yet received (not in on_hand)."
+    )
+    reorder_point: int | None = Field(
+        description="Replenish when available + incoming + in_transit falls to this (a setting)."
+    )
+    max_level: int | None = Field(description="Replenish up to this level (a setting).")
     updated_at: datetime
 
 

@@ -32,6 +32,10 @@ class Permission(StrEnum):
     STOCK_RECEIVE = "stock.receive"
     STOCK_ADJUST = "stock.adjust"
     STOCK_RESERVE = "stock.reserve"  # hold, release and fulfil stock reservations
+    STOCK_TRANSFER = "stock.transfer"  # request, ship and receive transfers
+    STOCK_COUNT = "stock.count"  # start cycle counts and enter counted quantities
+    STOCK_OVER_RECEIVE = "stock.over_receive"  # receive more than a purchase order line
+    PURCHASING_WRITE = "purchasing.write"  # suppliers and purchase orders
     USERS_READ = "users.read"
     USERS_WRITE = "users.write"
     OVERRIDES_GRANT = "overrides.grant"
@@ -43,7 +47,12 @@ class Permission(StrEnum):
 
 # A manager override may authorise one of these for a cashier; the rest need the role.
 SENSITIVE: frozenset[Permission] = frozenset(
-    {Permission.PRICE_OVERRIDE, Permission.MANUAL_DISCOUNT, Permission.STOCK_ADJUST}
+    {
+        Permission.PRICE_OVERRIDE,
+        Permission.MANUAL_DISCOUNT,
+        Permission.STOCK_ADJUST,
+        Permission.STOCK_OVER_RECEIVE,
+    }
 )
 
 _READ_ALL = {
@@ -69,6 +78,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.STOCK_RECEIVE,
             Permission.STOCK_ADJUST,
             Permission.STOCK_RESERVE,
+            Permission.STOCK_TRANSFER,
+            Permission.STOCK_COUNT,
+            Permission.STOCK_OVER_RECEIVE,
+            Permission.PURCHASING_WRITE,
             Permission.USERS_READ,
             Permission.OVERRIDES_GRANT,
             Permission.AUDIT_READ,
@@ -85,6 +98,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LOCATIONS_READ,
             Permission.STOCK_READ,
             Permission.STOCK_RESERVE,
+            Permission.STOCK_COUNT,
         }
     ),
     Role.INVENTORY: frozenset(
@@ -97,6 +111,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.STOCK_RECEIVE,
             Permission.STOCK_ADJUST,
             Permission.STOCK_RESERVE,
+            Permission.STOCK_TRANSFER,
+            Permission.STOCK_COUNT,
+            Permission.PURCHASING_WRITE,
         }
     ),
     Role.ANALYST: frozenset(_READ_ALL | {Permission.AUDIT_READ}),

@@ -24,6 +24,8 @@ class VariantRef:
     brand_id: uuid.UUID | None = None
     sold_by_weight: bool = False  # priced per kg, sold in grams
     category_id: uuid.UUID | None = None
+    unit: str = "each"  # the base unit quantities count in: each | g | ml
+    tracking: str = "none"  # none | lot (with expiry dates) | serial (one by one)
 
     @property
     def sellable(self) -> bool:

@@ -1,10 +1,13 @@
 """Stock buckets at one location, and the availability rule.
 
-`on_hand` counts every unit in the building. `quarantine`, `damaged` and `qc` (awaiting
-quality control) count units *of on_hand* that may not be sold: moving a unit into one of them
-does not change on_hand, it only takes the unit out of sellable stock. `reserved` counts units
-promised to orders and holds. `safety_stock` is a per-location setting, not stock: a buffer the
-shop keeps back from online promises; it has no movements.
+`on_hand` counts every unit in the building. `quarantine`, `damaged`, `qc` (awaiting
+quality control) and `expired` (units of lots past their expiry date, moved there by the
+expiry sweep) count units *of on_hand* that may not be sold: moving a unit into one of them
+does not change on_hand, it only takes the unit out of sellable stock. `incoming` (ordered on
+open purchase orders) and `in_transit` (shipped here by a transfer, not yet received) count
+units that are *not* in the building yet and are not part of on_hand or available.
+`reserved` counts units promised to orders and holds. `safety_stock` is a per-location
+setting, not stock: a buffer the shop keeps back from online promises; it has no movements.
 
 Every ledger bucket (`LEDGER_BUCKETS`) is a column of the stock level and equals the sum of
 its movements. "sellable" is not stored: it is what on_hand holds outside the unavailable
@@ -25,13 +28,17 @@ class Bucket(StrEnum):
     QUARANTINE = "quarantine"
     DAMAGED = "damaged"
     QC = "qc"
+    EXPIRED = "expired"
+    INCOMING = "incoming"
+    IN_TRANSIT = "in_transit"
 
 
 LEDGER_BUCKETS: tuple[Bucket, ...] = tuple(Bucket)
-UNAVAILABLE: tuple[Bucket, ...] = (Bucket.QUARANTINE, Bucket.DAMAGED, Bucket.QC)
+UNAVAILABLE: tuple[Bucket, ...] = (Bucket.QUARANTINE, Bucket.DAMAGED, Bucket.QC, Bucket.EXPIRED)
 SELLABLE = "sellable"
-# Where a stock move may take units from and put them to.
-MOVE_PLACES: tuple[str, ...] = (SELLABLE, *UNAVAILABLE)
+# Where a stock move may take units from and put them to. Only the expiry sweep puts units
+# into `expired`, and they leave it only as a write-off or a return to the vendor.
+MOVE_PLACES: tuple[str, ...] = (SELLABLE, Bucket.QUARANTINE, Bucket.DAMAGED, Bucket.QC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +51,13 @@ class StockBuckets:
     quarantine: int = 0
     damaged: int = 0
     qc: int = 0
+    expired: int = 0
+    incoming: int = 0
+    in_transit: int = 0
 
     @property
     def unavailable(self) -> int:
-        return self.quarantine + self.damaged + self.qc
+        return self.quarantine + self.damaged + self.qc + self.expired
 
     @property
     def available(self) -> int:
@@ -73,7 +83,7 @@ class StockBuckets:
 
 
 def available(*, on_hand: int, reserved: int, safety_stock: int, unavailable: int) -> int:
-    """on_hand - reserved - safety_stock - (quarantine + damaged + qc)."""
+    """on_hand - reserved - safety_stock - (quarantine + damaged + qc + expired)."""
     return on_hand - reserved - safety_stock - unavailable
 
 

@@ -64,6 +64,10 @@ class Variant(Base):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16), default="active")
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # 0007: the base unit quantities count in (each | g | ml), and how units are tracked:
+    # none, by lot (with expiry), or one by one by serial number.
+    unit: Mapped[str] = mapped_column(String(8), default="each", server_default="each")
+    tracking: Mapped[str] = mapped_column(String(8), default="none", server_default="none")
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()
 

@@ -68,6 +68,11 @@ class SaleLine(Base):
     net_minor: Mapped[int | None] = mapped_column(BigInteger)
     unit_discounts: Mapped[list[int]] = mapped_column(JSON, default=list)
     taxes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # 0007: the lots the units came from ([{"lot", "expires_on", "quantity"}]), the serial
+    # numbers sold, and the warranty start (the store's business date of the sale).
+    lots: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    serials: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    warranty_starts_on: Mapped[date | None]
 
 
 class SaleAdjustment(Base):

@@ -18,8 +18,9 @@ def _bucket() -> Mapped[int]:
 class StockLevel(Base):
     """The buckets of one variant at one location (see domain/inventory/buckets.py).
 
-    Each ledger bucket (on_hand, reserved, quarantine, damaged, qc) always equals the sum of
-    its movements; safety_stock is a setting and has none.
+    Each ledger bucket (on_hand, reserved, quarantine, damaged, qc, expired, incoming,
+    in_transit) always equals the sum of its movements; safety_stock, reorder_point and
+    max_level are settings and have none.
     """
 
     __tablename__ = "stock_levels"
@@ -32,6 +33,15 @@ class StockLevel(Base):
     quarantine: Mapped[int] = _bucket()
     damaged: Mapped[int] = _bucket()
     qc: Mapped[int] = _bucket()
+    # 0007: units expired lots hold (unavailable), units ordered on open purchase orders
+    # (incoming) and units shipped here by transfers not yet received (in_transit); neither
+    # of the last two is part of on_hand.
+    expired: Mapped[int] = _bucket()
+    incoming: Mapped[int] = _bucket()
+    in_transit: Mapped[int] = _bucket()
+    # Replenishment settings, like safety_stock: None means not set.
+    reorder_point: Mapped[int | None] = mapped_column(BigInteger)
+    max_level: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = updated_column()
 
 
@@ -44,13 +54,19 @@ class StockMovement(Base):
     location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("locations.id"))
     bucket: Mapped[str] = mapped_column(String(16), default="on_hand")
     quantity: Mapped[int] = mapped_column(BigInteger)  # signed change of the bucket
-    # receive | sale | adjustment | move | reserve | release | fulfil | expire
+    # receive | sale | adjustment | move | reserve | release | fulfil | expire | count
+    # | po_ordered | po_received | po_cancelled | transfer_out | transfer_in | transfer_short
+    # | transfer_over | lot_expired | write_off | return_to_vendor | import
     kind: Mapped[str] = mapped_column(String(24))
     reason: Mapped[str] = mapped_column(String(200), default="")
     reference_type: Mapped[str | None] = mapped_column(String(40))
     reference_id: Mapped[str | None] = mapped_column(String(64))
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_column()
+    # 0007: the lot an on_hand movement of a lot-tracked variant moved, and the unit cost of
+    # goods received (landed), for margin reports.
+    lot_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("lots.id"), index=True)
+    unit_cost_minor: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class StockException(Base):
@@ -61,7 +77,7 @@ class StockException(Base):
     id: Mapped[uuid.UUID] = id_column()
     variant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("variants.id"))
     location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("locations.id"))
-    kind: Mapped[str] = mapped_column(String(24))  # negative_stock
+    kind: Mapped[str] = mapped_column(String(24))  # negative_stock | transfer_discrepancy
     on_hand_after: Mapped[int] = mapped_column(BigInteger)
     reference_type: Mapped[str | None] = mapped_column(String(40))
     reference_id: Mapped[str | None] = mapped_column(String(64))

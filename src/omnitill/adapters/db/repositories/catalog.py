@@ -27,6 +27,8 @@ _REFS = (
         _products.c.brand_id,
         _products.c.sold_by_weight,
         _products.c.category_id,
+        _variants.c.unit,
+        _variants.c.tracking,
     )
     .join(_products, _products.c.id == _variants.c.product_id)
     .where(

@@ -74,10 +74,9 @@ def take_on_hand_if_available(
 _L = StockLevel
 # DESIGN invariant 1: what may still be promised, computed by the database in the WHERE of the
 # UPDATE that promises it, so two writers can never both see the same units.
-AVAILABLE: ColumnElement[int] = (
-    _L.on_hand - _L.reserved - _L.safety_stock - _L.quarantine - _L.damaged - _L.qc
-)
-FREE: ColumnElement[int] = _L.on_hand - _L.reserved - _L.quarantine - _L.damaged - _L.qc
+UNAVAILABLE: ColumnElement[int] = _L.quarantine + _L.damaged + _L.qc + _L.expired
+AVAILABLE: ColumnElement[int] = _L.on_hand - _L.reserved - _L.safety_stock - UNAVAILABLE
+FREE: ColumnElement[int] = _L.on_hand - _L.reserved - UNAVAILABLE
 TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
 
 

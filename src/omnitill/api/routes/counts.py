@@ -1,0 +1,7 @@
+"""Cycle counts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/v1", tags=["counts"])
