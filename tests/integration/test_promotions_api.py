@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from omnitill.adapters.db.models import AuditEntry, Coupon
+from omnitill.domain.codes import ALPHABET, check_character
 from omnitill.services import pricing_data
-from omnitill.services.promotions import ALPHABET, check_character
 from tests.factories import make_variant, token_for
 
 PROBLEM = "application/problem+json"

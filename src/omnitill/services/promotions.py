@@ -5,9 +5,9 @@ contradictory field: a percent over 100, tiers not ascending, a fixed amount wit
 currency...), then against the database: its scope and targets name things that exist, its
 code is free, and no active promotion has the very same rule, scope and window.
 
-Coupons are stored upper-case. Generated codes are unguessable: 13 characters drawn by
-`secrets` from a 32-letter alphabet without 0, O, 1 or I (65 bits), plus a check character
-(Luhn mod 32) so a mistyped code is told apart from an unknown one.
+Coupons are stored upper-case. Generated codes are unguessable: 13 random characters (65
+bits) and a check character, so a mistyped code is told apart from an unknown one
+(`domain/codes.py`).
 
 Every promotion write changes the promotion catalog's stamp (`catalog_versions`), which is
 how each process knows its cached catalog is stale (see `pricing_data.promotion_catalog`).
@@ -16,7 +16,6 @@ how each process knows its cached catalog is stale (see `pricing_data.promotion_
 from __future__ import annotations
 
 import re
-import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -37,8 +36,10 @@ from omnitill.adapters.db.models import (
     Variant,
 )
 from omnitill.adapters.db.types import utcnow
+from omnitill.domain import codes
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.catalog.validation import raise_invalid
+from omnitill.domain.codes import normalize_code
 from omnitill.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omnitill.domain.ids import uuid7
 from omnitill.domain.promotions import model as promo
@@ -50,12 +51,10 @@ from omnitill.services.uniqueness import flush_unique, taken
 
 CATALOG = "promotions"
 MAX_BATCH = 10_000
-ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: nothing to misread
 RANDOM_CHARS = 13  # 13 x 5 bits = 65 bits
 _SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 _COUPON = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,63}$")
 _PREFIX = re.compile(r"^[A-Z0-9]{1,20}$")
-_GENERATED = re.compile(rf"^(?:[A-Z0-9]{{1,20}}-)?(?:[{ALPHABET}]{{4}}-){{3}}[{ALPHABET}]{{2}}$")
 _NULLABLE = frozenset(
     {
         "percent",
@@ -341,31 +340,9 @@ def update_coupon(
         return row
 
 
-def normalize_code(code: str) -> str:
-    """Coupon codes compare upper-case, without surrounding or inner spaces."""
-    return re.sub(r"\s+", "", code).upper()
-
-
-def check_character(body: str) -> str:
-    """The Luhn mod 32 check character of `body` (characters of `ALPHABET`): it catches
-    every single mistyped character and most swaps of two neighbours."""
-    n = len(ALPHABET)
-    total, factor = 0, 2
-    for char in reversed(body):
-        addend = factor * ALPHABET.index(char)
-        total += addend // n + addend % n
-        factor = 1 if factor == 2 else 2
-    return ALPHABET[(n - total % n) % n]
-
-
 def is_mistyped(code: str) -> bool:
     """True for a code shaped like a generated one whose check character does not match."""
-    code = normalize_code(code)
-    if not _GENERATED.match(code):
-        return False
-    body = code.rsplit("-", 4)[-4:]
-    chars = "".join(body)
-    return check_character(chars[:-1]) != chars[-1]
+    return codes.is_mistyped(code, RANDOM_CHARS)
 
 
 # --- the catalog version -------------------------------------------------------------------
@@ -634,13 +611,10 @@ def _issue_named(
 
 def _generate(count: int, prefix: str) -> tuple[str, ...]:
     """`count` distinct codes ``PREFIX-XXXX-XXXX-XXXX-XC`` (C the check character)."""
-    codes: dict[str, None] = {}
-    while len(codes) < count:
-        body = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_CHARS))
-        chars = body + check_character(body)
-        groups = "-".join(chars[i : i + 4] for i in range(0, len(chars), 4))
-        codes[f"{prefix}-{groups}" if prefix else groups] = None
-    return tuple(codes)
+    generated: dict[str, None] = {}
+    while len(generated) < count:
+        generated[codes.generate(RANDOM_CHARS, prefix)] = None
+    return tuple(generated)
 
 
 def _clean(data: PromotionInput) -> PromotionInput:
