@@ -1,0 +1,1 @@
+"""Tenders, cash, cards and the payment gateway contract: pure rules, no I/O."""
