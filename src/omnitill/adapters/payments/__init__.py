@@ -1,0 +1,1 @@
+"""Payment gateways: the built-in sandbox processor and the Stripe adapter."""
