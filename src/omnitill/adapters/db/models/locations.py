@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Numeric, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omnitill.adapters.db.models.base import Base, created_column, id_column, updated_column
@@ -39,6 +39,14 @@ class Location(Base):
     ships: Mapped[bool] = mapped_column(default=False)
     offers_pickup: Mapped[bool] = mapped_column(default=False)
     accepts_returns: Mapped[bool] = mapped_column(default=True)
+    # 0008: whether a cash sale needs an open shift on its register, the cash rounding
+    # increment (None: the currency's, see domain/payments/cash.py), and the closing
+    # variance beyond which a reason is required.
+    cash_management: Mapped[bool] = mapped_column(default=False, server_default="0")
+    cash_rounding_minor: Mapped[int | None] = mapped_column(Integer)
+    cash_variance_threshold_minor: Mapped[int] = mapped_column(
+        BigInteger, default=500, server_default="500"
+    )
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()

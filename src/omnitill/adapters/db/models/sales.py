@@ -35,6 +35,9 @@ class Sale(Base):
     channel: Mapped[str] = mapped_column(String(16), default="in_store")
     exchange_rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 8))
     tax_exempt_reason: Mapped[str | None] = mapped_column(String(200))
+    # 0008: cash rounding of the payment (signed; the total stays as priced) and the shift.
+    cash_rounding_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    shift_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     business_date: Mapped[date]  # the store's local date
     completed_at: Mapped[datetime] = mapped_column(index=True)
@@ -116,3 +119,13 @@ class SalePayment(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[datetime]
+    # 0008: the payment it settled (payments), cash handed over and change, and the card's
+    # receipt facts (brand, last four, entry mode, authorization code; never the number).
+    payment_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    tendered_minor: Mapped[int | None] = mapped_column(BigInteger)
+    tendered_currency: Mapped[str | None] = mapped_column(String(3))
+    change_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    card_brand: Mapped[str | None] = mapped_column(String(16))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    entry_mode: Mapped[str | None] = mapped_column(String(16))
+    auth_code: Mapped[str | None] = mapped_column(String(16))
