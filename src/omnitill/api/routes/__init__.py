@@ -7,6 +7,7 @@ from omnitill.api.routes import (
     catalog,
     counts,
     customers,
+    gift_cards,
     health,
     locations,
     pricing,
@@ -41,5 +42,6 @@ ROUTERS: list[APIRouter] = [
     promotions.router,
     quotes.router,
     sales.router,
+    gift_cards.router,
     health.router,
 ]

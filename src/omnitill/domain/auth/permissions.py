@@ -36,6 +36,9 @@ class Permission(StrEnum):
     STOCK_COUNT = "stock.count"  # start cycle counts and enter counted quantities
     STOCK_OVER_RECEIVE = "stock.over_receive"  # receive more than a purchase order line
     PURCHASING_WRITE = "purchasing.write"  # suppliers and purchase orders
+    GIFT_CARDS_SELL = "gift_cards.sell"  # issue, activate, reload, check a balance
+    GIFT_CARDS_MANAGE = "gift_cards.manage"  # print batches, read ledgers, void cards
+    STORE_CREDIT_ISSUE = "store_credit.issue"  # grant store credit by hand
     USERS_READ = "users.read"
     USERS_WRITE = "users.write"
     OVERRIDES_GRANT = "overrides.grant"
@@ -52,6 +55,7 @@ SENSITIVE: frozenset[Permission] = frozenset(
         Permission.MANUAL_DISCOUNT,
         Permission.STOCK_ADJUST,
         Permission.STOCK_OVER_RECEIVE,
+        Permission.STORE_CREDIT_ISSUE,
     }
 )
 
@@ -82,6 +86,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.STOCK_COUNT,
             Permission.STOCK_OVER_RECEIVE,
             Permission.PURCHASING_WRITE,
+            Permission.GIFT_CARDS_SELL,
+            Permission.GIFT_CARDS_MANAGE,
+            Permission.STORE_CREDIT_ISSUE,
             Permission.USERS_READ,
             Permission.OVERRIDES_GRANT,
             Permission.AUDIT_READ,
@@ -99,6 +106,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.STOCK_READ,
             Permission.STOCK_RESERVE,
             Permission.STOCK_COUNT,
+            Permission.GIFT_CARDS_SELL,
         }
     ),
     Role.INVENTORY: frozenset(
