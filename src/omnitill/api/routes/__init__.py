@@ -19,6 +19,7 @@ from omnitill.api.routes import (
     sales,
     serials,
     stock,
+    store_credit,
     tax,
     transfers,
     users,
@@ -43,5 +44,6 @@ ROUTERS: list[APIRouter] = [
     quotes.router,
     sales.router,
     gift_cards.router,
+    store_credit.router,
     health.router,
 ]
