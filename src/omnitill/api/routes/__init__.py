@@ -18,6 +18,7 @@ from omnitill.api.routes import (
     reservations,
     sales,
     serials,
+    shifts,
     stock,
     store_credit,
     tax,
@@ -45,5 +46,6 @@ ROUTERS: list[APIRouter] = [
     sales.router,
     gift_cards.router,
     store_credit.router,
+    shifts.router,
     health.router,
 ]

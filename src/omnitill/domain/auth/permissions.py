@@ -39,6 +39,10 @@ class Permission(StrEnum):
     GIFT_CARDS_SELL = "gift_cards.sell"  # issue, activate, reload, check a balance
     GIFT_CARDS_MANAGE = "gift_cards.manage"  # print batches, read ledgers, void cards
     STORE_CREDIT_ISSUE = "store_credit.issue"  # grant store credit by hand
+    SHIFTS_OPERATE = "shifts.operate"  # open and close shifts, drops, pickups, paid in
+    CASH_PAY_OUT = "cash.pay_out"  # take cash out of a drawer for an expense
+    DRAWER_OPEN = "cash.no_sale"  # open the drawer without a sale
+    SHIFTS_REPORT = "shifts.report"  # X reports during a shift, Z reports after
     USERS_READ = "users.read"
     USERS_WRITE = "users.write"
     OVERRIDES_GRANT = "overrides.grant"
@@ -56,6 +60,8 @@ SENSITIVE: frozenset[Permission] = frozenset(
         Permission.STOCK_ADJUST,
         Permission.STOCK_OVER_RECEIVE,
         Permission.STORE_CREDIT_ISSUE,
+        Permission.CASH_PAY_OUT,
+        Permission.DRAWER_OPEN,
     }
 )
 
@@ -89,6 +95,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.GIFT_CARDS_SELL,
             Permission.GIFT_CARDS_MANAGE,
             Permission.STORE_CREDIT_ISSUE,
+            Permission.SHIFTS_OPERATE,
+            Permission.CASH_PAY_OUT,
+            Permission.DRAWER_OPEN,
+            Permission.SHIFTS_REPORT,
             Permission.USERS_READ,
             Permission.OVERRIDES_GRANT,
             Permission.AUDIT_READ,
@@ -107,6 +117,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.STOCK_RESERVE,
             Permission.STOCK_COUNT,
             Permission.GIFT_CARDS_SELL,
+            Permission.SHIFTS_OPERATE,
         }
     ),
     Role.INVENTORY: frozenset(
@@ -124,7 +135,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PURCHASING_WRITE,
         }
     ),
-    Role.ANALYST: frozenset(_READ_ALL | {Permission.AUDIT_READ}),
+    Role.ANALYST: frozenset(_READ_ALL | {Permission.AUDIT_READ, Permission.SHIFTS_REPORT}),
 }
 
 # Roles that see every location whatever their bindings.

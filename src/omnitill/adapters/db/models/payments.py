@@ -204,13 +204,13 @@ class Shift(Base):
 
     __tablename__ = "shifts"
     __table_args__ = (
-        # One open shift per register, enforced by the database on both engines.
+        # One unclosed shift per register, enforced by the database on both engines.
         Index(
             "uq_shifts_open_register",
             "register_id",
             unique=True,
-            sqlite_where=text("status = 'open'"),
-            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status != 'closed'"),
+            postgresql_where=text("status != 'closed'"),
         ),
     )
 
@@ -218,11 +218,14 @@ class Shift(Base):
     register_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("registers.id"), index=True)
     location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("locations.id"))
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(16))  # open | closed
+    status: Mapped[str] = mapped_column(String(16))  # open | counted | closed
     opened_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     opened_at: Mapped[datetime]
     float_minor: Mapped[int] = mapped_column(BigInteger)
     float_count: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The blind closing count, frozen once given: tender -> counted minor units.
+    counted: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    counted_at: Mapped[datetime | None]
     closed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None]
     business_date: Mapped[date]

@@ -143,6 +143,8 @@ def upgrade() -> None:
         sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("float_minor", sa.BigInteger(), nullable=False),
         sa.Column("float_count", sa.JSON(), nullable=False),
+        sa.Column("counted", sa.JSON(), nullable=True),
+        sa.Column("counted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_by_id", sa.Uuid(), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("business_date", sa.Date(), nullable=False),
@@ -166,8 +168,8 @@ def upgrade() -> None:
             "uq_shifts_open_register",
             ["register_id"],
             unique=True,
-            sqlite_where=sa.text("status = 'open'"),
-            postgresql_where=sa.text("status = 'open'"),
+            sqlite_where=sa.text("status != 'closed'"),
+            postgresql_where=sa.text("status != 'closed'"),
         )
 
     op.create_table(
@@ -425,8 +427,8 @@ def downgrade() -> None:
     with op.batch_alter_table("shifts", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_shifts_open_register",
-            sqlite_where=sa.text("status = 'open'"),
-            postgresql_where=sa.text("status = 'open'"),
+            sqlite_where=sa.text("status != 'closed'"),
+            postgresql_where=sa.text("status != 'closed'"),
         )
         batch_op.drop_index(batch_op.f("ix_shifts_register_id"))
 
