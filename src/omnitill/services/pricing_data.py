@@ -27,6 +27,7 @@ from omnitill.adapters.db.models import (
     table,
 )
 from omnitill.adapters.db.types import utcnow
+from omnitill.domain.codes import normalize_code
 from omnitill.domain.errors import FieldError, ValidationFailed
 from omnitill.domain.ids import uuid7
 from omnitill.domain.pricing.model import PriceBook
@@ -34,7 +35,6 @@ from omnitill.domain.promotions import model as promo
 from omnitill.domain.promotions.index import PromotionCatalog
 from omnitill.domain.tax.model import Jurisdiction
 from omnitill.services.pricing_setup import Area, category_parents, reference
-from omnitill.services.promotions import normalize_code
 from omnitill.services.tax_settings import postal_key
 
 
