@@ -54,6 +54,24 @@ class Settings(BaseSettings):
     )
     tax_service_url: str | None = None
     tax_service_timeout_seconds: float = 2.0
+    payment_gateway: Literal["sandbox", "stripe"] = Field(
+        default="sandbox",
+        description="The card processor: the built-in sandbox (test cards, no real money) "
+        "or Stripe (OMNITILL_STRIPE_API_KEY).",
+    )
+    sandbox_gateway_path: Path | None = Field(
+        default=None,
+        description="The sandbox processor's own records (SQLite). Default: "
+        "sandbox_gateway.db beside the database in data_dir, else the working directory.",
+    )
+    stripe_api_key: str | None = None
+    stripe_api_base: str | None = None
+    gateway_timeout_seconds: float = 10.0
+    gateway_attempts: int = Field(
+        default=3,
+        description="Times a request whose answer was lost is asked after (by its "
+        "idempotency key) and resent with the same key before the outcome is left unknown.",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -64,10 +82,23 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _stripe_needs_a_key(self) -> Settings:
+        if self.payment_gateway == "stripe" and not self.stripe_api_key:
+            raise ValueError("OMNITILL_PAYMENT_GATEWAY=stripe needs OMNITILL_STRIPE_API_KEY")
+        return self
+
+    @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.secret_key == "development-only-secret":  # noqa: S105
             raise ValueError("OMNITILL_SECRET_KEY must be set in production")
         return self
+
+    @property
+    def resolved_sandbox_gateway_path(self) -> Path:
+        if self.sandbox_gateway_path is not None:
+            return self.sandbox_gateway_path
+        directory = self.data_dir if self.data_dir is not None else Path.cwd()
+        return (directory / "sandbox_gateway.db").resolve()
 
     @property
     def resolved_database_url(self) -> str:

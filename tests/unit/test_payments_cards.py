@@ -27,3 +27,9 @@ def test_card_numbers_are_found_and_masked_in_any_text():
         'order 1234567890123 {"pan": "************4242"} tel 0041791234567'
     )
     assert find_pans("42424242424242421") == []  # 17 digits, not Luhn-valid
+
+
+def test_digit_runs_inside_hex_digests_are_not_card_numbers():
+    digest = "ab4242424242424242cd"
+    assert find_pans(digest) == []
+    assert find_pans("pan=4242424242424242;") == ["4242424242424242"]

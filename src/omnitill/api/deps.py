@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -13,8 +14,10 @@ from omnitill.config import Settings
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
 from omnitill.domain.errors import Unauthenticated
+from omnitill.domain.payments.gateway import PaymentGateway
 from omnitill.domain.tax.provider import TaxProvider
 from omnitill.services import auth as auth_service
+from omnitill.services import payments as payment_service
 from omnitill.services.database import Database
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
@@ -35,9 +38,27 @@ async def get_tax_provider(request: Request) -> TaxProvider:
     return provider
 
 
+_gateway_lock = threading.Lock()
+
+
+def get_gateway(request: Request) -> PaymentGateway:
+    """The card processor, built on first use (the sandbox makes a key pair once) and kept
+    for the app's life; tests may set `app.state.gateway` beforehand."""
+    state = request.app.state
+    gateway: PaymentGateway | None = getattr(state, "gateway", None)
+    if gateway is None:
+        with _gateway_lock:
+            gateway = getattr(state, "gateway", None)
+            if gateway is None:
+                gateway = payment_service.gateway_for(state.settings)
+                state.gateway = gateway
+    return gateway
+
+
 DbDep = Annotated[Database, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TaxProviderDep = Annotated[TaxProvider, Depends(get_tax_provider)]
+GatewayDep = Annotated[PaymentGateway, Depends(get_gateway)]
 
 
 @dataclass(slots=True)

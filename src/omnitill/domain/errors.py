@@ -92,3 +92,18 @@ class Unavailable(DomainError):
 
     status = 503
     title = "Service unavailable"
+
+
+class PaymentDeclined(DomainError):
+    """The card network declined the payment; the attempt is recorded (402)."""
+
+    status = 402
+    title = "Payment declined"
+
+
+class OutcomeUnknown(DomainError):
+    """A dependency (the payment gateway) did not answer in time and the outcome is not
+    known yet; nothing is retried blindly (504)."""
+
+    status = 504
+    title = "Outcome unknown"

@@ -40,6 +40,7 @@ class EntryMode(StrEnum):
     NFC_TAP = "nfc_tap"
     WALLET = "wallet"  # Apple Pay, Google Pay (a device token over NFC or in app)
     KEYED = "keyed"
+    MAGSTRIPE = "magstripe"  # a swipe, when the chip cannot be read (fallback)
     QR = "qr"
 
 

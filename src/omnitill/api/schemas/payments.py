@@ -1,0 +1,74 @@
+"""Payment bodies. Card data arrives only encrypted by the terminal for the gateway."""
+
+from __future__ import annotations
+
+import uuid
+import warnings
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+# The field is "register", as in the sale contract; pydantic warns it shadows a method.
+warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
+
+
+class CardPaymentCreate(BaseModel):
+    id: uuid.UUID = Field(
+        description="The payment's UUID, born on the register: its idempotency key."
+    )
+    register: str = Field(description="Register code, e.g. S01-R1.")
+    sale_id: uuid.UUID | None = Field(default=None, description="The sale being paid.")
+    order_id: uuid.UUID | None = Field(default=None, description="Or the order.")
+    amount: int = Field(description="Minor units of the store's currency.")
+    currency: str | None = Field(default=None, min_length=3, max_length=3)
+    payment_data: str = Field(
+        max_length=4096,
+        description="What the terminal sent for the gateway: sandbox P2PE data "
+        "(`p2pe:v1:...`), a Stripe PaymentMethod (`pm_...`) or reader (`reader:tmr_...`).",
+    )
+    entry_mode: str = Field(
+        description="emv_chip | nfc_tap | wallet | keyed | magstripe (as the terminal read it)."
+    )
+    capture: bool = Field(default=True, description="False: authorize only (orders).")
+
+
+class CaptureCreate(BaseModel):
+    amount: int | None = Field(default=None, description="Default: all that was authorized.")
+
+
+class CardRead(BaseModel):
+    brand: str | None
+    last4: str | None
+    exp_month: int | None
+    exp_year: int | None
+    entry_mode: str | None
+
+
+class PaymentRead(BaseModel):
+    id: str
+    sale_id: str | None
+    order_id: str | None
+    method: str
+    status: str = Field(
+        description="pending | authorized | captured | declined | voided | failed | unknown"
+    )
+    amount: int
+    currency: str
+    refunded: int
+    card: CardRead | None = Field(description="Last four digits only, never the number.")
+    auth_code: str | None
+    decline_code: str | None
+    message: str
+    created_at: datetime
+
+
+class PaymentList(BaseModel):
+    items: list[PaymentRead]
+
+
+class SandboxKeyRead(BaseModel):
+    public_key_pem: str = Field(
+        description="The sandbox processor's RSA key: a simulated terminal encrypts card "
+        "data with it (RSA-OAEP, SHA-256), so omnitill never sees a card number."
+    )
