@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -72,6 +74,15 @@ class Settings(BaseSettings):
         description="Times a request whose answer was lost is asked after (by its "
         "idempotency key) and resent with the same key before the outcome is left unknown.",
     )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where customers reach this server (QR payment links).",
+    )
+    qr_callback_secret: str | None = Field(
+        default=None,
+        description="Shared secret of the QR payment provider's signed callbacks. Default: "
+        "derived from OMNITILL_SECRET_KEY.",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -92,6 +103,12 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.secret_key == "development-only-secret":  # noqa: S105
             raise ValueError("OMNITILL_SECRET_KEY must be set in production")
         return self
+
+    @property
+    def resolved_qr_callback_secret(self) -> str:
+        if self.qr_callback_secret:
+            return self.qr_callback_secret
+        return hmac.new(self.secret_key.encode(), b"qr-callback", hashlib.sha256).hexdigest()
 
     @property
     def resolved_sandbox_gateway_path(self) -> Path:

@@ -50,7 +50,7 @@ from omnitill.domain.payments.tenders import EntryMode, Method
 from omnitill.services.shifts import open_shift_of
 
 CARD_ENTRY_MODES = frozenset(EntryMode) - {EntryMode.QR}
-FINAL = frozenset({"captured", "authorized", "declined", "voided", "failed"})
+FINAL = frozenset({"captured", "authorized", "declined", "voided", "failed", "expired"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +200,7 @@ def _record_attempt(
                 )
             uow.session.expunge(existing)
             return existing
-        register, location = _register(uow, actor, request.register)
+        register, location = register_and_location(uow, actor, request.register)
         currency = request.currency or location.currency
         if currency != location.currency:
             raise ValidationFailed(
@@ -231,7 +231,7 @@ def _record_attempt(
         return payment
 
 
-def _register(uow: UnitOfWork, actor: Actor, code: str) -> tuple[Register, Location]:
+def register_and_location(uow: UnitOfWork, actor: Actor, code: str) -> tuple[Register, Location]:
     row = uow.session.execute(
         select(Register, Location)
         .join(Location, Location.id == Register.location_id)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
+from starlette.concurrency import run_in_threadpool
 
 from omnitill.api.deps import CurrentActor, DbDep, GatewayDep, SettingsDep
 from omnitill.api.schemas.payments import (
@@ -13,10 +15,14 @@ from omnitill.api.schemas.payments import (
     CardRead,
     PaymentList,
     PaymentRead,
+    QrNotification,
+    QrPaymentCreate,
+    QrPaymentRead,
     SandboxKeyRead,
 )
-from omnitill.domain.errors import NotFound
+from omnitill.domain.errors import FieldError, NotFound, ValidationFailed
 from omnitill.services import payments as service
+from omnitill.services import qr_payments as qr_service
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 
@@ -155,3 +161,68 @@ def sandbox_key(actor: CurrentActor, gateway: GatewayDep) -> SandboxKeyRead:
     if public_key is None:
         raise NotFound("payment.no_sandbox", "the configured gateway is not the sandbox")
     return SandboxKeyRead(public_key_pem=public_key())
+
+
+@router.post(
+    "/qr-payments",
+    response_model=QrPaymentRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="A QR payment link for the register or customer display",
+)
+def create_qr_payment(
+    body: QrPaymentCreate, actor: CurrentActor, db: DbDep, settings: SettingsDep
+) -> QrPaymentRead:
+    """Pending until the provider's signed callback; poll GET /api/v1/qr-payments/{id}.
+    422 `payment.amount_not_positive`, `payment.invalid_ttl`; 409 `payment.id_reused`."""
+    link = qr_service.create(
+        db=db,
+        actor=actor,
+        payment_id=body.id,
+        register=body.register,
+        amount=body.amount,
+        sale_id=body.sale_id,
+        order_id=body.order_id,
+        base_url=settings.public_base_url,
+        ttl=timedelta(seconds=body.ttl_seconds),
+    )
+    return QrPaymentRead(
+        payment=to_read(link.payment), url=link.url, qr_svg=link.svg, expires_at=link.expires_at
+    )
+
+
+@router.get("/qr-payments/{payment_id}", response_model=PaymentRead, summary="Poll a QR payment")
+def poll_qr_payment(payment_id: uuid.UUID, actor: CurrentActor, db: DbDep) -> PaymentRead:
+    """pending, then captured (paid), failed, or expired once the link ran out."""
+    return to_read(qr_service.poll(db=db, actor=actor, payment_id=payment_id))
+
+
+@router.post(
+    "/qr-payments/callback",
+    response_model=PaymentRead,
+    summary="The QR provider's signed notification",
+)
+async def qr_callback(request: Request, db: DbDep, settings: SettingsDep) -> PaymentRead:
+    """No bearer token: the body is signed (hex HMAC-SHA256 of the raw body under the
+    shared secret) in `X-Omnitill-Signature`. Repeated notifications answer the same. 401
+    `qr.bad_signature`, 404 `qr.not_found`, 409 `qr.expired`."""
+    raw = await request.body()
+    try:
+        note = QrNotification.model_validate_json(raw)
+    except ValueError as exc:
+        raise ValidationFailed(
+            "qr.invalid_notification",
+            "the notification is not valid JSON of the expected shape",
+            errors=[FieldError("body", "qr.invalid_notification", "token, status, reference")],
+        ) from exc
+    return to_read(
+        await run_in_threadpool(
+            qr_service.callback,
+            db=db,
+            secret=settings.resolved_qr_callback_secret,
+            body=raw,
+            signature=request.headers.get("X-Omnitill-Signature"),
+            token=note.token,
+            status=note.status,
+            provider_reference=note.provider_reference,
+        )
+    )

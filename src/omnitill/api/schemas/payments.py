@@ -8,7 +8,6 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-
 # The field is "register", as in the sale contract; pydantic warns it shadows a method.
 warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
 
@@ -72,3 +71,25 @@ class SandboxKeyRead(BaseModel):
         description="The sandbox processor's RSA key: a simulated terminal encrypts card "
         "data with it (RSA-OAEP, SHA-256), so omnitill never sees a card number."
     )
+
+
+class QrPaymentCreate(BaseModel):
+    id: uuid.UUID = Field(description="The payment's UUID, born on the register.")
+    register: str
+    sale_id: uuid.UUID | None = None
+    order_id: uuid.UUID | None = None
+    amount: int = Field(description="Minor units of the store's currency.")
+    ttl_seconds: int = Field(default=300, description="How long the link may be paid: 30-1800.")
+
+
+class QrPaymentRead(BaseModel):
+    payment: PaymentRead
+    url: str = Field(description="What the QR code holds: the provider's payment page.")
+    qr_svg: str = Field(description="The QR code as inline SVG, for the register or display.")
+    expires_at: datetime
+
+
+class QrNotification(BaseModel):
+    token: str = Field(max_length=100, description="The link's token (last part of its URL).")
+    status: str = Field(description="paid | failed")
+    provider_reference: str = Field(max_length=100)
