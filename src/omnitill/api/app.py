@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,7 +17,7 @@ from omnitill.api.idempotency import IdempotencyMiddleware
 from omnitill.api.request_context import RequestContextMiddleware
 from omnitill.api.routes import ROUTERS
 from omnitill.config import Settings, get_settings
-from omnitill.services import idempotency, reservations
+from omnitill.services import idempotency, lot_expiry, reservations
 from omnitill.services.database import Database, open_database
 from omnitill.services.pricing import tax_provider_for
 
@@ -96,11 +97,16 @@ async def _purge_idempotency_keys(db: Database) -> None:
             log.exception("idempotency key purge failed")
 
 
+LOT_SWEEP_EVERY_SECONDS = 60  # a lot expires at a store's midnight: a minute late is fine
+
+
 async def _sweep_reservations(db: Database, every_seconds: int) -> None:
-    """Every few seconds, expire reservations past their time (safe in several processes)."""
+    """Every few seconds, expire reservations past their time; every minute or so, move
+    the units of expired lots out of sellable stock (both safe in several processes)."""
     if every_seconds <= 0:
         return
     log = logging.getLogger("omnitill.maintenance")
+    lots_swept_at = 0.0
     while True:
         await asyncio.sleep(every_seconds)
         try:
@@ -109,3 +115,12 @@ async def _sweep_reservations(db: Database, every_seconds: int) -> None:
                 log.info("expired reservations", extra={"fields": {"expired": expired}})
         except Exception:
             log.exception("reservation sweep failed")
+        if time.monotonic() - lots_swept_at < LOT_SWEEP_EVERY_SECONDS:
+            continue
+        lots_swept_at = time.monotonic()
+        try:
+            units = await asyncio.to_thread(lot_expiry.sweep, db=db)
+            if units:
+                log.info("expired lot units", extra={"fields": {"units": units}})
+        except Exception:
+            log.exception("lot expiry sweep failed")

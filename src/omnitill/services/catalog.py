@@ -17,12 +17,13 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select
 
 from omnitill.adapters.db.database import Database, UnitOfWork
-from omnitill.adapters.db.models import Brand, Category, Product, Variant
+from omnitill.adapters.db.models import Brand, Category, Product, StockMovement, Variant
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.catalog.gtin import normalize_scan
 from omnitill.domain.catalog.products import (
     ProductChanges,
     ProductInput,
+    Tracking,
     VariantChanges,
     VariantInput,
     is_sellable,
@@ -72,15 +73,36 @@ class VariantPage:
     next_cursor: str | None
 
 
+UNITS = ("each", "g", "ml")  # the base units quantities count in
+TRACKINGS = tuple(t.value for t in Tracking)
+
+
+@dataclass(frozen=True, slots=True)
+class StockKeeping:
+    """How a variant's stock is counted: its base `unit` (each, g, ml) and `tracking`
+    (none, lot, serial). None: on create, the product's default (grams for a product sold
+    by weight; the product's tracking); on update, unchanged."""
+
+    unit: str | None = None
+    tracking: str | None = None
+
+
 # --- products ------------------------------------------------------------------------------
 
 
 def create_product(
-    *, db: Database, actor: Actor, data: ProductInput, sold_by_weight: bool = False
+    *,
+    db: Database,
+    actor: Actor,
+    data: ProductInput,
+    sold_by_weight: bool = False,
+    keeping: Sequence[StockKeeping | None] = (),
 ) -> ProductRecord:
     """Create a product with all its variants in one transaction, or nothing at all.
 
-    A product `sold_by_weight` is priced per kilogram and sold in grams."""
+    A product `sold_by_weight` is priced per kilogram and sold in grams. `keeping[i]` sets
+    the unit and tracking of variant i (default: grams when sold by weight, else each; the
+    product's tracking)."""
     data = dataclasses.replace(
         data,
         name=data.name.strip(),
@@ -88,6 +110,8 @@ def create_product(
         variants=tuple(_clean(v) for v in data.variants),
     )
     errors = check_product(data)
+    for i, keep in enumerate(keeping):
+        errors += _check_keeping(keep, prefix=f"variants.{i}.")
     with db.uow() as uow:
         errors += _missing_references(uow, category_id=data.category_id, brand_id=data.brand_id)
         raise_invalid(errors)
@@ -107,7 +131,10 @@ def create_product(
         )
         uow.session.add(product)
         uow.session.flush()
-        variants = tuple(_new_variant(product, v) for v in data.variants)
+        variants = tuple(
+            _new_variant(product, v, keeping[i] if i < len(keeping) else None)
+            for i, v in enumerate(data.variants)
+        )
         uow.session.add_all(variants)
         flush_unique(uow, _VARIANT_UNIQUE)
         uow.commit()
@@ -129,7 +156,10 @@ def update_product(
     changes: ProductChanges,
     sold_by_weight: bool | None = None,
 ) -> ProductRecord:
-    """Change a product's fields; variant names derived from the old name follow the new one."""
+    """Change a product's fields; variant names derived from the old name follow the new one.
+
+    A new `tracking` applies to every variant: 409 `catalog.tracking_locked` if one whose
+    tracking would change has stock movements."""
     errors = _refuse_null(changes.clear, allowed={"category_id", "brand_id"})
     with db.uow() as uow:
         product = _product(uow, product_id)
@@ -164,6 +194,7 @@ def update_product(
         for attr in changes.clear:
             setattr(product, attr, None)
         if changes.tracking is not None:
+            _retrack(uow, variants, changes.tracking.value)
             product.tracking = changes.tracking.value
         if changes.status is not None:
             product.status = changes.status.value
@@ -182,10 +213,16 @@ def update_product(
 
 
 def add_variant(
-    *, db: Database, actor: Actor, product_id: uuid.UUID, data: VariantInput
+    *,
+    db: Database,
+    actor: Actor,
+    product_id: uuid.UUID,
+    data: VariantInput,
+    keeping: StockKeeping | None = None,
 ) -> VariantRecord:
     """Add one variant to a product, priced in the currency of its existing variants."""
     data = _clean(data)
+    raise_invalid(_check_keeping(keeping, prefix=""))
     with db.uow() as uow:
         product = _product(uow, product_id)
         siblings = _variants_of(uow, product.id)
@@ -196,7 +233,7 @@ def add_variant(
             )
         )
         _refuse_taken(uow, [("", data.sku, data.barcode)])
-        variant = _new_variant(product, data)
+        variant = _new_variant(product, data, keeping)
         uow.session.add(variant)
         flush_unique(uow, _VARIANT_UNIQUE)
         uow.commit()
@@ -213,15 +250,23 @@ def get_variant(*, db: Database, variant_id: uuid.UUID) -> VariantRecord:
 
 
 def update_variant(
-    *, db: Database, actor: Actor, variant_id: uuid.UUID, changes: VariantChanges
+    *,
+    db: Database,
+    actor: Actor,
+    variant_id: uuid.UUID,
+    changes: VariantChanges,
+    keeping: StockKeeping | None = None,
 ) -> VariantRecord:
     """Change a variant. A new price or currency is audited as ``catalog.price_changed``.
 
     Clearing `name` (null) goes back to the name derived from the product and option values;
-    a name that was derived follows new option values.
+    a name that was derived follows new option values. A new `unit` or `tracking` is refused
+    once the variant has stock movements (409 `catalog.unit_locked`,
+    `catalog.tracking_locked`): the ledger counts its units the old way.
     """
     raise_invalid(
         _refuse_null(changes.clear, allowed={"barcode", "compare_at_price", "cost", "name"})
+        + _check_keeping(keeping, prefix="")
     )
     with db.uow() as uow:
         variant = uow.session.get(Variant, variant_id)
@@ -280,9 +325,75 @@ def update_variant(
                 },
             )
         _apply(variant, product, after)
+        if keeping is not None:
+            _rekeep(uow, variant, keeping)
         flush_unique(uow, _VARIANT_UNIQUE)
         uow.commit()
         return VariantRecord(variant, product)
+
+
+def _check_keeping(keeping: StockKeeping | None, *, prefix: str) -> list[FieldError]:
+    if keeping is None:
+        return []
+    errors = []
+    if keeping.unit is not None and keeping.unit not in UNITS:
+        errors.append(
+            FieldError(f"{prefix}unit", "catalog.invalid_unit", f"one of {', '.join(UNITS)}")
+        )
+    if keeping.tracking is not None and keeping.tracking not in TRACKINGS:
+        errors.append(
+            FieldError(
+                f"{prefix}tracking", "catalog.invalid_tracking", f"one of {', '.join(TRACKINGS)}"
+            )
+        )
+    return errors
+
+
+def _has_movements(uow: UnitOfWork, variant_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these variants have any stock movement."""
+    if not variant_ids:
+        return set()
+    return set(
+        uow.session.scalars(
+            select(StockMovement.variant_id)
+            .where(StockMovement.variant_id.in_(list(variant_ids)))
+            .distinct()
+        )
+    )
+
+
+def _locked(code: str, what: str, skus: list[str]) -> Conflict:
+    return Conflict(
+        code,
+        f"the {what} of a variant with stock movements cannot change: {', '.join(skus)}",
+        {"skus": skus},
+        errors=[FieldError(what, code, "the variant has stock movements")],
+    )
+
+
+def _retrack(uow: UnitOfWork, variants: Sequence[Variant], tracking: str) -> None:
+    """Give every variant of a product the product's new tracking (none with stock)."""
+    changing = [v for v in variants if v.tracking != tracking]
+    moved = _has_movements(uow, [v.id for v in changing])
+    if moved:
+        skus = sorted(v.sku for v in changing if v.id in moved)
+        raise _locked("catalog.tracking_locked", "tracking", skus)
+    for v in changing:
+        v.tracking = tracking
+
+
+def _rekeep(uow: UnitOfWork, variant: Variant, keeping: StockKeeping) -> None:
+    """Change a variant's unit and tracking, unless its ledger already counts it."""
+    unit_changes = keeping.unit is not None and keeping.unit != variant.unit
+    tracking_changes = keeping.tracking is not None and keeping.tracking != variant.tracking
+    if (unit_changes or tracking_changes) and _has_movements(uow, [variant.id]):
+        if tracking_changes:
+            raise _locked("catalog.tracking_locked", "tracking", [variant.sku])
+        raise _locked("catalog.unit_locked", "unit", [variant.sku])
+    if keeping.unit is not None:
+        variant.unit = keeping.unit
+    if keeping.tracking is not None:
+        variant.tracking = keeping.tracking
 
 
 def list_variants(
@@ -395,8 +506,15 @@ def _merged(variant: Variant, changes: VariantChanges) -> VariantInput:
     )
 
 
-def _new_variant(product: Product, data: VariantInput) -> Variant:
-    variant = Variant(product_id=product.id)
+def _new_variant(
+    product: Product, data: VariantInput, keeping: StockKeeping | None = None
+) -> Variant:
+    keeping = keeping or StockKeeping()
+    variant = Variant(
+        product_id=product.id,
+        unit=keeping.unit or ("g" if product.sold_by_weight else "each"),
+        tracking=keeping.tracking or product.tracking,
+    )
     _apply(variant, product, data)
     return variant
 

@@ -12,6 +12,8 @@ from sqlalchemy import func, select, tuple_
 from omnitill.adapters.db.database import Database, UnitOfWork
 from omnitill.adapters.db.models import (
     Location,
+    Lot,
+    LotBalance,
     StockException,
     StockLevel,
     StockMovement,
@@ -19,13 +21,15 @@ from omnitill.adapters.db.models import (
     Variant,
 )
 from omnitill.adapters.db.repositories import stock as stock_repo
+from omnitill.adapters.db.types import utcnow
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
 from omnitill.domain.catalog.snapshots import VariantRef
 from omnitill.domain.errors import FieldError, ValidationFailed
 from omnitill.domain.ids import uuid7
 from omnitill.domain.inventory.buckets import LEDGER_BUCKETS, Bucket, StockBuckets
-from omnitill.services import audit
+from omnitill.domain.inventory.lots import business_date
+from omnitill.services import audit, tracking
 from omnitill.services.auth import authorise
 from omnitill.services.pagination import (
     clamp_limit,
@@ -39,6 +43,7 @@ from omnitill.services.references import (
     resolve_lines,
     scope_to_locations,
 )
+from omnitill.services.retries import run_retrying
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,7 @@ class StockDiscrepancy:
     on_hand: int
     ledger_sum: int
     bucket: str = Bucket.ON_HAND
+    lot: str | None = None  # set for a lot balance: bucket is `lot_on_hand` or `lot_expired`
 
 
 def verify(*, db: Database) -> list[StockDiscrepancy]:
@@ -60,8 +66,14 @@ def verify(*, db: Database) -> list[StockDiscrepancy]:
 
     Checks every ledger bucket (domain/inventory/buckets.py; safety stock, reorder point
     and max level are settings, not ledgers). Covers levels with no movements and movements
-    with no level (both sides).
+    with no level (both sides). Then every lot balance: its on_hand equals the sum of the
+    on_hand movements naming the lot at that location, and its expired units the sum of
+    the expired-bucket movements naming it (`lot_on_hand`, `lot_expired`, with the lot code).
     """
+    return _verify_levels(db=db) + _verify_lots(db=db)
+
+
+def _verify_levels(*, db: Database) -> list[StockDiscrepancy]:
     with db.uow(write=False) as uow:
         sums = {
             (row.variant_id, row.location_id, row.bucket): int(row.total)
@@ -101,13 +113,71 @@ def verify(*, db: Database) -> list[StockDiscrepancy]:
         ]
 
 
+_LOT_BUCKETS = {Bucket.ON_HAND.value: "lot_on_hand", Bucket.EXPIRED.value: "lot_expired"}
+
+
+def _verify_lots(*, db: Database) -> list[StockDiscrepancy]:
+    """Lot balances against the movements that name their lot (both sides)."""
+    with db.uow(write=False) as uow:
+        sums = {
+            (row.lot_id, row.location_id, _LOT_BUCKETS[row.bucket]): int(row.total)
+            for row in uow.session.execute(
+                select(
+                    StockMovement.lot_id,
+                    StockMovement.location_id,
+                    StockMovement.bucket,
+                    func.sum(StockMovement.quantity).label("total"),
+                )
+                .where(
+                    StockMovement.lot_id.is_not(None),
+                    StockMovement.bucket.in_(list(_LOT_BUCKETS)),
+                )
+                .group_by(StockMovement.lot_id, StockMovement.location_id, StockMovement.bucket)
+            )
+        }
+        balances: dict[tuple[uuid.UUID, uuid.UUID, str], int] = {}
+        for b in uow.session.scalars(select(LotBalance)):
+            balances[(b.lot_id, b.location_id, "lot_on_hand")] = int(b.on_hand)
+            balances[(b.lot_id, b.location_id, "lot_expired")] = int(b.expired)
+        bad = [
+            key
+            for key in sorted(set(sums) | set(balances), key=str)
+            if sums.get(key, 0) != balances.get(key, 0)
+        ]
+        if not bad:
+            return []
+        lots = {
+            row.id: (row.code, row.sku)
+            for row in uow.session.execute(
+                select(Lot.id, Lot.code, Variant.sku).join(Variant, Variant.id == Lot.variant_id)
+            )
+        }
+        codes = dict(uow.session.execute(select(Location.id, Location.code)).all())
+        return [
+            StockDiscrepancy(
+                sku=lots.get(lot, ("", str(lot)))[1],
+                location=codes.get(loc, str(loc)),
+                on_hand=balances.get((lot, loc, bucket), 0),
+                ledger_sum=sums.get((lot, loc, bucket), 0),
+                bucket=bucket,
+                lot=lots.get(lot, (str(lot), ""))[0],
+            )
+            for lot, loc, bucket in bad
+        ]
+
+
 @dataclass(frozen=True, slots=True)
 class StockLineInput:
-    """A line of a receipt or adjustment: a variant by SKU or barcode and a quantity."""
+    """A line of a receipt or adjustment: a variant by SKU or barcode and a quantity.
+
+    A receipt line of a lot-tracked variant names its `lot` (with its expiry date the first
+    time), one of a serial-tracked variant its `serials`, one per unit."""
 
     sku: str | None
     barcode: str | None
     quantity: int
+    lot: tracking.LotInput | None = None
+    serials: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,24 +214,117 @@ def receive(
     reason: str = "",
     reference: str | None = None,
 ) -> list[MovementResult]:
-    """Book goods in: a `receive` movement per line and the on-hand level, in one transaction."""
+    """Book goods in: a `receive` movement per line and the on-hand level, in one transaction.
+
+    Lines of lot-tracked variants go into their lot (422 `inventory.lot_required`,
+    `inventory.lot_expiry_required`, `inventory.lot_expiry_mismatch`, `inventory.lot_expired`),
+    lines of serial-tracked ones register their serials (422
+    `inventory.serials_count_mismatch`, `inventory.serial_duplicate`,
+    `inventory.serial_exists`); lot or serials on an untracked variant are 422
+    `inventory.not_tracked`. Every bad line is listed; nothing is written unless all are good.
+    """
     actor.require(Permission.STOCK_RECEIVE)
     _check_quantities(lines, allow_negative=False)
-    with db.uow() as uow:
-        loc = accessible_location(uow, actor, location)
-        resolved = resolve_lines(uow, [LineRef(line.sku, line.barcode) for line in lines])
-        results = _book(
-            uow,
-            actor=actor,
-            loc=loc,
-            kind="receive",
-            reason=reason,
-            reference=reference,
-            lines=lines,
-            resolved=resolved,
-        )
-        uow.commit()
-        return results
+
+    def once() -> list[MovementResult]:
+        with db.uow() as uow:
+            loc = accessible_location(uow, actor, location)
+            resolved = resolve_lines(uow, [LineRef(line.sku, line.barcode) for line in lines])
+            lot_ids = _track_lines(
+                uow,
+                actor=actor,
+                loc=loc,
+                lines=lines,
+                resolved=resolved,
+                reference=reference,
+                event="received",
+            )
+            results = _book(
+                uow,
+                actor=actor,
+                loc=loc,
+                kind="receive",
+                reason=reason,
+                reference=reference,
+                lines=lines,
+                resolved=resolved,
+                lot_ids=lot_ids,
+            )
+            uow.commit()
+            return results
+
+    return run_retrying(once)
+
+
+def _track_lines(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    loc: Location,
+    lines: list[StockLineInput],
+    resolved: list[VariantRef],
+    reference: str | None,
+    event: str,
+) -> dict[int, uuid.UUID | None]:
+    """Move each line's lot and serials with it; the lot id per line index.
+
+    Units added go into their lot and serials (`tracking.put`). Units removed by an
+    adjustment come out of the lot the line names (a lot-tracked line must name one: the
+    person adjusting knows which batch was damaged or lost) and the serials it names, which
+    become `written_off` (`tracking.take`). Lines are handled in variant id order (as levels
+    are written); every refused line is collected before the request is refused."""
+    now = utcnow()
+    context = tracking.Context(
+        actor=actor,
+        event=event,
+        reference_type="reference" if reference else None,
+        reference_id=reference,
+        now=now,
+        today=business_date(now, loc.timezone),
+    )
+    lot_ids: dict[int, uuid.UUID | None] = {}
+    errors: list[FieldError] = []
+    first: ValidationFailed | None = None
+    for i in sorted(range(len(lines)), key=lambda i: resolved[i].id):
+        line, variant = lines[i], resolved[i]
+        tracked = tracking.Tracked(line.lot, line.serials)
+        try:
+            if line.quantity > 0:
+                (portion,) = tracking.put(
+                    uow,
+                    variant=variant,
+                    location_id=loc.id,
+                    quantity=line.quantity,
+                    tracked=tracked,
+                    context=context,
+                    field_prefix=f"lines.{i}",
+                )
+            else:
+                if variant.tracking == "lot" and line.lot is None:
+                    raise ValidationFailed(
+                        "inventory.lot_required",
+                        "name the lot the units are taken from",
+                        errors=[FieldError(f"lines.{i}.lot", "inventory.lot_required", "required")],
+                    )
+                (portion,) = tracking.take(
+                    uow,
+                    variant=variant,
+                    location_id=loc.id,
+                    quantity=-line.quantity,
+                    tracked=tracked,
+                    serial_status="written_off",
+                    context=context,
+                    field_prefix=f"lines.{i}",
+                )
+        except ValidationFailed as refused:
+            first = first or refused
+            errors.extend(refused.errors)
+            continue
+        lot_ids[i] = portion.lot_id
+    if first is not None:
+        errors.sort(key=lambda e: e.field)
+        raise ValidationFailed(first.code, first.message, first.details, errors=errors)
+    return lot_ids
 
 
 def adjust(
@@ -177,7 +340,8 @@ def adjust(
 
     Sensitive: needs `stock.adjust` or a manager override, a reason, and lands in the audit
     trail. An adjustment that would take on-hand below zero is refused for every short line;
-    only a sale of goods in the customer's hands may drive stock negative.
+    only a sale of goods in the customer's hands may drive stock negative. Lines of lot- and
+    serial-tracked variants move their lots and serials too (see `_track_lines`).
     """
     _check_quantities(lines, allow_negative=True)
     if not reason.strip():
@@ -196,6 +360,15 @@ def adjust(
             override_token=override_token,
             used_for=f"stock.adjust:{loc.code}",
         )
+        lot_ids = _track_lines(
+            uow,
+            actor=actor,
+            loc=loc,
+            lines=lines,
+            resolved=resolved,
+            reference=None,
+            event="adjusted",
+        )
         results = _book(
             uow,
             actor=actor,
@@ -205,6 +378,7 @@ def adjust(
             reference=None,
             lines=lines,
             resolved=resolved,
+            lot_ids=lot_ids,
         )
         audit.record(
             uow,
@@ -234,6 +408,7 @@ def _book(
     reference: str | None,
     lines: list[StockLineInput],
     resolved: list[VariantRef],
+    lot_ids: dict[int, uuid.UUID | None] | None = None,
 ) -> list[MovementResult]:
     """Apply the lines in (variant id) order so concurrent writers lock rows alike."""
     order = sorted(range(len(lines)), key=lambda i: resolved[i].id)
@@ -268,6 +443,7 @@ def _book(
             reference_type="reference" if reference else None,
             reference_id=reference,
             actor_id=actor.user_id,
+            lot_id=(lot_ids or {}).get(i),
         )
         uow.session.add(movement)
         results[i] = MovementResult(variant.sku, loc.code, qty, level, movement.id)
@@ -419,6 +595,7 @@ class MovementRow:
     reference_id: str | None
     actor: str | None
     created_at: datetime
+    lot: str | None = None
 
 
 def movements(
@@ -436,10 +613,11 @@ def movements(
     after = decode_cursor(cursor)
     with db.uow(write=False) as uow:
         stmt = (
-            select(StockMovement, Variant.sku, Location.code, User.username)
+            select(StockMovement, Variant.sku, Location.code, User.username, Lot.code)
             .join(Variant, Variant.id == StockMovement.variant_id)
             .join(Location, Location.id == StockMovement.location_id)
             .outerjoin(User, User.id == StockMovement.actor_id)
+            .outerjoin(Lot, Lot.id == StockMovement.lot_id)
             .order_by(StockMovement.id.desc())
             .limit(page + 1)
         )
@@ -462,8 +640,9 @@ def movements(
             m.reference_id,
             username,
             m.created_at,
+            lot_code,
         )
-        for m, sku_, code, username in rows[:page]
+        for m, sku_, code, username, lot_code in rows[:page]
     ]
     more = len(rows) > page
     return items, encode_cursor({"id": str(items[-1].id)}) if more else None
@@ -482,7 +661,8 @@ class ExceptionRow:
 
 
 def open_exceptions(*, db: Database, actor: Actor) -> list[ExceptionRow]:
-    """Unresolved stock exceptions (sales that drove stock negative), oldest first."""
+    """Unresolved stock exceptions, oldest first: sales that drove stock negative and
+    transfers received short of or over what shipped."""
     actor.require(Permission.STOCK_READ)
     with db.uow(write=False) as uow:
         stmt = (

@@ -34,6 +34,7 @@ from omnitill.domain.auth.permissions import Permission
 from omnitill.domain.catalog.products import (
     ProductChanges,
     ProductInput,
+    Tracking,
     VariantChanges,
     VariantInput,
 )
@@ -176,6 +177,7 @@ def create_product(body: ProductCreate, actor: Writer, db: DbDep) -> ProductRead
             variants=tuple(_variant_input(v) for v in body.variants),
         ),
         sold_by_weight=body.sold_by_weight,
+        keeping=[_keeping(v.unit, v.tracking) for v in body.variants],
     )
     return _product_read(record, actor)
 
@@ -190,7 +192,9 @@ def get_product(product_id: uuid.UUID, actor: Reader, db: DbDep) -> ProductRead:
 def update_product(
     product_id: uuid.UUID, body: ProductUpdate, actor: Writer, db: DbDep
 ) -> ProductRead:
-    """Only the fields sent change; 422 `catalog.option_in_use` when removing a used option."""
+    """Only the fields sent change; 422 `catalog.option_in_use` when removing a used option.
+    A new `tracking` applies to every variant (409 `catalog.tracking_locked` when one that
+    would change has stock movements)."""
     values, clear = _split(body)
     if "options" in values:
         values["options"] = tuple(values["options"])
@@ -216,7 +220,11 @@ def add_variant(
 ) -> VariantRead:
     """422 `catalog.currency_mismatch` unless priced in the product's currency."""
     record = catalog_service.add_variant(
-        db=db, actor=actor, product_id=product_id, data=_variant_input(body)
+        db=db,
+        actor=actor,
+        product_id=product_id,
+        data=_variant_input(body),
+        keeping=_keeping(body.unit, body.tracking),
     )
     return _variant_read(record, actor)
 
@@ -265,10 +273,18 @@ def get_variant(variant_id: uuid.UUID, actor: Reader, db: DbDep) -> VariantRead:
 def update_variant(
     variant_id: uuid.UUID, body: VariantUpdate, actor: Writer, db: DbDep
 ) -> VariantRead:
-    """Only the fields sent change; a price change is audited as `catalog.price_changed`."""
+    """Only the fields sent change; a price change is audited as `catalog.price_changed`.
+    `unit` and `tracking` cannot change once the variant has stock movements (409
+    `catalog.unit_locked`, `catalog.tracking_locked`)."""
     values, clear = _split(body)
+    unit, tracking = values.pop("unit", None), values.pop("tracking", None)
+    clear = clear - {"unit", "tracking"}
     record = catalog_service.update_variant(
-        db=db, actor=actor, variant_id=variant_id, changes=VariantChanges(**values, clear=clear)
+        db=db,
+        actor=actor,
+        variant_id=variant_id,
+        changes=VariantChanges(**values, clear=clear),
+        keeping=_keeping(unit, tracking),
     )
     return _variant_read(record, actor)
 
@@ -294,6 +310,14 @@ def _variant_input(body: VariantCreate) -> VariantInput:
     )
 
 
+def _keeping(unit: str | None, tracking: Tracking | None) -> catalog_service.StockKeeping | None:
+    if unit is None and tracking is None:
+        return None
+    return catalog_service.StockKeeping(
+        unit=unit, tracking=None if tracking is None else tracking.value
+    )
+
+
 def _variant_read(record: catalog_service.VariantRecord, actor: Actor) -> VariantRead:
     v = record.variant
     return VariantRead(
@@ -310,6 +334,8 @@ def _variant_read(record: catalog_service.VariantRecord, actor: Actor) -> Varian
         status=v.status,
         product_status=record.product.status,
         sellable=record.sellable,
+        unit=v.unit,
+        tracking=v.tracking,
         created_at=v.created_at,
         updated_at=v.updated_at,
     )

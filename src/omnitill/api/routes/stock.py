@@ -40,6 +40,7 @@ from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
 from omnitill.services import stock as stock_service
 from omnitill.services import stock_buckets, stock_exceptions
+from omnitill.services.tracking import LotInput
 
 router = APIRouter(prefix="/api/v1", tags=["stock"])
 
@@ -61,7 +62,14 @@ def _movements(results: list[stock_service.MovementResult]) -> MovementList:
 
 def _lines(body: StockReceiveCreate | StockAdjustmentCreate) -> list[stock_service.StockLineInput]:
     return [
-        stock_service.StockLineInput(line.sku, line.barcode, line.quantity) for line in body.lines
+        stock_service.StockLineInput(
+            line.sku,
+            line.barcode,
+            line.quantity,
+            lot=None if line.lot is None else LotInput(line.lot.code, line.lot.expires_on),
+            serials=tuple(line.serials or ()),
+        )
+        for line in body.lines
     ]
 
 
@@ -119,7 +127,13 @@ def receive_stock(
     actor: Annotated[Actor, Depends(require(Permission.STOCK_RECEIVE))],
     db: DbDep,
 ) -> MovementList:
-    """One `receive` movement per line; 422 lists every unknown SKU or bad quantity."""
+    """One `receive` movement per line; 422 lists every unknown SKU or bad quantity.
+
+    Lot-tracked variants need `lot` (422 `inventory.lot_required`; a new lot its
+    `expires_on`: `inventory.lot_expiry_required`; `inventory.lot_expiry_mismatch`,
+    `inventory.lot_expired`); serial-tracked ones one serial per unit
+    (`inventory.serials_count_mismatch`, `inventory.serial_duplicate`,
+    `inventory.serial_exists`); untracked ones neither (`inventory.not_tracked`)."""
     return _movements(
         stock_service.receive(
             db=db,
@@ -244,6 +258,7 @@ def list_movements(
                 reference_id=r.reference_id,
                 actor=r.actor,
                 created_at=r.created_at,
+                lot=r.lot,
             )
             for r in rows
         ],
@@ -257,7 +272,9 @@ def list_movements(
     summary="Open stock exceptions to resolve",
 )
 def list_exceptions(actor: CurrentActor, db: DbDep) -> StockExceptionList:
-    """Sales recorded against stock the system did not show, oldest first."""
+    """Sales recorded against stock the system did not show (`negative_stock`) and
+    transfers received short of or over what shipped (`transfer_discrepancy`), oldest
+    first."""
     return StockExceptionList(
         items=[
             StockExceptionRead(

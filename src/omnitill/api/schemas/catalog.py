@@ -9,10 +9,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnitill.domain.catalog.products import CatalogStatus, Tracking
+
+Unit = Literal["each", "g", "ml"]
+_UNIT = (
+    "The base unit stock counts in: each, g (grams) or ml (millilitres). Defaults to g for "
+    "a product sold by weight, else each. Cannot change once the variant has stock movements "
+    "(409 `catalog.unit_locked`)."
+)
+_TRACKING = (
+    "How units are tracked: none, lot (with expiry dates; sold first expired first out) or "
+    "serial (one serial number per unit). Defaults to the product's. Cannot change once the "
+    "variant has stock movements (409 `catalog.tracking_locked`)."
+)
 
 _SKU = "Stock keeping unit: 1 to 64 characters without spaces, unique across the catalog."
 _BARCODE = "GTIN-8, UPC-A (GTIN-12), EAN-13 or GTIN-14 with a valid check digit; unique."
@@ -126,6 +139,8 @@ class VariantCreate(BaseModel):
     status: CatalogStatus = Field(
         CatalogStatus.ACTIVE, description="Sellable only while it and its product are active."
     )
+    unit: Unit | None = Field(None, description=_UNIT)
+    tracking: Tracking | None = Field(None, description=_TRACKING)
 
 
 class ProductCreate(BaseModel):
@@ -211,6 +226,8 @@ class VariantUpdate(BaseModel):
     cost: int | None = None
     currency: str | None = None
     status: CatalogStatus | None = None
+    unit: Unit | None = Field(None, description=_UNIT)
+    tracking: Tracking | None = Field(None, description=_TRACKING)
 
 
 class VariantRead(BaseModel):
@@ -227,6 +244,8 @@ class VariantRead(BaseModel):
     status: CatalogStatus = Field(description="The variant's own status.")
     product_status: CatalogStatus
     sellable: bool = Field(description="True when the variant and its product are active.")
+    unit: str = Field(description="Base unit quantities count in: each, g or ml.")
+    tracking: str = Field(description="none, lot (with expiry dates) or serial.")
     created_at: datetime
     updated_at: datetime
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,6 +49,27 @@ class StockLineIn(BaseModel):
     quantity: int
 
 
+class LotIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=64, description="The lot (batch) code.")
+    expires_on: date | None = Field(
+        default=None,
+        description="Expiry date; required the first time a lot is received, and a lot "
+        "received again must carry the same date or none.",
+    )
+
+
+class ReceiptLineIn(StockLineIn):
+    lot: LotIn | None = Field(
+        default=None, description="The lot received into; required for lot-tracked variants."
+    )
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10_000,
+        description="One serial number per unit; required for serial-tracked variants.",
+    )
+
+
 class StockReceiveCreate(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -57,13 +78,21 @@ class StockReceiveCreate(BaseModel):
                     "location": "W01",
                     "reference": "PO-1042",
                     "reason": "vendor delivery",
-                    "lines": [{"sku": "OXF-NVY-M", "quantity": 24}],
+                    "lines": [
+                        {"sku": "OXF-NVY-M", "quantity": 24},
+                        {
+                            "sku": "MILK-1L",
+                            "quantity": 12,
+                            "lot": {"code": "L2405", "expires_on": "2025-06-30"},
+                        },
+                        {"sku": "PHONE-X", "quantity": 2, "serials": ["SN-001", "SN-002"]},
+                    ],
                 }
             ]
         }
     )
     location: str = Field(description="Location code, e.g. W01.")
-    lines: list[StockLineIn] = Field(description="Positive quantities received.")
+    lines: list[ReceiptLineIn] = Field(description="Positive quantities received.")
     reason: str = Field(default="", max_length=200)
     reference: str | None = Field(
         default=None, max_length=64, description="Delivery note or purchase order number."
@@ -83,7 +112,11 @@ class StockAdjustmentCreate(BaseModel):
         }
     )
     location: str
-    lines: list[StockLineIn] = Field(description="Signed changes to on-hand; never zero.")
+    lines: list[ReceiptLineIn] = Field(
+        description="Signed changes to on-hand; never zero. Lot-tracked variants name the "
+        "lot (with its expiry when found stock starts a new lot); serial-tracked variants "
+        "name one serial per unit added or removed."
+    )
     reason: str = Field(max_length=200, description="Why the stock changed; required.")
 
 
@@ -103,16 +136,22 @@ class LedgerEntryRead(BaseModel):
     id: str
     sku: str
     location: str
-    bucket: str = Field(description="on_hand, reserved, quarantine, damaged or qc.")
+    bucket: str = Field(
+        description="on_hand, reserved, quarantine, damaged, qc, expired, incoming or in_transit."
+    )
     quantity: int = Field(description="Signed change of the bucket.")
     kind: str = Field(
-        description="receive, sale, adjustment, move, reserve, release, fulfil or expire."
+        description="receive, sale, adjustment, move, count, import, reserve, release, fulfil, "
+        "expire, lot_expired, write_off, return_to_vendor, po_ordered, po_received, "
+        "po_cancelled, po_closed, transfer_out, transfer_shipped, transfer_received, "
+        "transfer_in, transfer_short or transfer_over."
     )
     reason: str
     reference_type: str | None
     reference_id: str | None = Field(description="The sale id, purchase order, ...")
     actor: str | None = Field(description="Username of who moved it.")
     created_at: datetime
+    lot: str | None = Field(default=None, description="The lot code, for lot-tracked units.")
 
 
 class LedgerPage(BaseModel):
