@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from omnitill.adapters.db.models import Sale, StockLevel, StockMovement
 from omnitill.domain.sales.receipts import parse_receipt_number
-from omnitill.domain.sales.totals import Tender
 from omnitill.services import auth, stock
+from omnitill.services.sale_payments import TenderRequest as Tender
 from omnitill.services.sales import SaleLineRequest, SaleRequest, complete_sale
 from tests.factories import PASSWORD, make_location, make_register, make_user, make_variant
 

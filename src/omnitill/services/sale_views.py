@@ -30,7 +30,6 @@ from omnitill.domain.catalog.snapshots import VariantRef
 from omnitill.domain.errors import NotFound
 from omnitill.domain.ids import uuid7
 from omnitill.domain.pricing.cart import Adjustment, PricedCart
-from omnitill.domain.sales.totals import Settlement
 from omnitill.domain.tax.engine import ComponentTax
 from omnitill.services.pagination import (
     clamp_limit,
@@ -39,8 +38,32 @@ from omnitill.services.pagination import (
     encode_cursor,
 )
 from omnitill.services.references import scope_to_locations
+from omnitill.services.sale_payments import PaidTender, SalePayments
 
 MANUAL = "manual"  # the source of a cashier's discount
+
+
+@dataclass(frozen=True, slots=True)
+class LotSold:
+    """Units of a sale line that came from one lot; `lot` None for units no lot balance
+    covered (goods in the customer's hands the system did not know of)."""
+
+    lot: str | None
+    expires_on: date | None
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class LineTracking:
+    """What a sale line records of tracked units: its lots, or its serials and the date
+    their warranty starts (the store's business date of the sale)."""
+
+    lots: tuple[LotSold, ...] = ()
+    serials: tuple[str, ...] = ()
+    warranty_starts_on: date | None = None
+
+
+NOT_TRACKED = LineTracking()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +88,9 @@ class SaleLineView:
     unit_discounts: tuple[int, ...] = ()
     adjustments: tuple[Adjustment, ...] = ()
     taxes: tuple[ComponentTax, ...] = ()
+    lots: tuple[LotSold, ...] = ()
+    serials: tuple[str, ...] = ()
+    warranty_starts_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +103,19 @@ class PromotionView:
 
 @dataclass(frozen=True, slots=True)
 class SalePaymentView:
+    """A tender as the receipt shows it: a card by brand, last four and entry mode only."""
+
     method: str
     amount: int
     currency: str
+    payment_id: uuid.UUID | None = None
+    tendered: int | None = None
+    tendered_currency: str | None = None
+    change: int = 0
+    card_brand: str | None = None
+    card_last4: str | None = None
+    entry_mode: str | None = None
+    auth_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +143,7 @@ class SaleView:
     replayed: bool = False
     channel: str = "in_store"
     taxes: tuple[ComponentTax, ...] = ()  # per jurisdiction component and rate
+    cash_rounding: int = 0  # signed: total + cash_rounding is what the tenders paid
     promotions: tuple[PromotionView, ...] = ()
     tax_exempt_reason: str | None = None
     exchange_rate: Decimal | None = None
@@ -155,10 +192,12 @@ def view_of_new_sale(
     till: Till,
     cashier: str,
     cart: PricedCart,
-    settlement: Settlement,
+    paid: SalePayments,
     reasons: list[str | None],
     negative: list[str],
+    tracked: Sequence[LineTracking | None] | None = None,
 ) -> SaleView:
+    lines_tracked = list(tracked) if tracked is not None else [None] * len(cart.lines)
     return SaleView(
         id=sale["id"],
         receipt_number=sale["receipt_number"],
@@ -172,8 +211,8 @@ def view_of_new_sale(
         discount_total=cart.discount_total,
         tax_total=cart.tax_total,
         total=cart.total,
-        tendered=settlement.tendered,
-        change_due=settlement.change_due,
+        tendered=paid.tendered,
+        change_due=paid.settlement.change_due,
         tax_inclusive=sale["tax_inclusive"],
         business_date=sale["business_date"],
         completed_at=sale["completed_at"],
@@ -198,12 +237,14 @@ def view_of_new_sale(
                 unit_discounts=p.unit_discounts,
                 adjustments=p.adjustments,
                 taxes=p.taxes,
+                lots=(t or NOT_TRACKED).lots,
+                serials=(t or NOT_TRACKED).serials,
+                warranty_starts_on=(t or NOT_TRACKED).warranty_starts_on,
             )
-            for i, (p, reason) in enumerate(zip(cart.lines, reasons, strict=True))
+            for i, (p, reason, t) in enumerate(zip(cart.lines, reasons, lines_tracked, strict=True))
         ),
-        payments=tuple(
-            SalePaymentView(t.method, t.amount, cart.currency) for t in settlement.tenders
-        ),
+        payments=tuple(_payment_view(t) for t in paid.tenders),
+        cash_rounding=paid.settlement.cash_rounding,
         stock_exceptions=tuple(negative),
         channel=sale["channel"],
         taxes=cart.taxes,
@@ -251,9 +292,26 @@ def snapshot_lines(
             "net_minor": p.net,
             "unit_discounts": list(x.unit_discounts),
             "taxes": [_tax_json(t) for t in x.taxes],
+            "lots": [_lot_json(lot) for lot in x.lots],
+            "serials": list(x.serials),
+            "warranty_starts_on": x.warranty_starts_on,
         }
         for x, p, ref in zip(view.lines, cart.lines, refs, strict=True)
     ]
+
+
+def _lot_json(lot: LotSold) -> dict[str, Any]:
+    expires_on = None if lot.expires_on is None else lot.expires_on.isoformat()
+    return {"lot": lot.lot, "expires_on": expires_on, "quantity": lot.quantity}
+
+
+def _lot_of(raw: dict[str, Any]) -> LotSold:
+    expires_on = raw.get("expires_on")
+    return LotSold(
+        raw.get("lot"),
+        None if expires_on is None else date.fromisoformat(expires_on),
+        int(raw["quantity"]),
+    )
 
 
 def snapshot_adjustments(sale_id: uuid.UUID, cart: PricedCart) -> list[dict[str, Any]]:
@@ -363,10 +421,29 @@ def load_view(uow: UnitOfWork, sale: Sale) -> SaleView:
                     if a.line_no == x.line_no
                 ),
                 taxes=tuple(_tax_of(t) for t in x.taxes),
+                lots=tuple(_lot_of(lot) for lot in x.lots or ()),
+                serials=tuple(x.serials or ()),
+                warranty_starts_on=x.warranty_starts_on,
             )
             for x in lines
         ),
-        payments=tuple(SalePaymentView(p.method, p.amount_minor, p.currency) for p in payments),
+        payments=tuple(
+            SalePaymentView(
+                p.method,
+                p.amount_minor,
+                p.currency,
+                p.payment_id,
+                p.tendered_minor,
+                p.tendered_currency,
+                p.change_minor,
+                p.card_brand,
+                p.card_last4,
+                p.entry_mode,
+                p.auth_code,
+            )
+            for p in payments
+        ),
+        cash_rounding=sale.cash_rounding_minor,
         stock_exceptions=tuple(negative),
         channel=sale.channel,
         taxes=tuple(
@@ -439,3 +516,19 @@ def list_sales(
         views = [load_view(uow, s) for s in sales[:page]]
     next_cursor = encode_cursor({"id": str(views[-1].id)}) if len(sales) > page else None
     return views, next_cursor
+
+
+def _payment_view(t: PaidTender) -> SalePaymentView:
+    return SalePaymentView(
+        t.method,
+        t.amount,
+        t.currency,
+        t.payment_id,
+        t.tendered,
+        t.tendered_currency,
+        t.change,
+        t.card_brand,
+        t.card_last4,
+        t.entry_mode,
+        t.auth_code,
+    )

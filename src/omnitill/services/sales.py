@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 
@@ -23,21 +23,25 @@ from omnitill.adapters.db.repositories import stock as stock_repo
 from omnitill.adapters.db.types import utcnow
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
+from omnitill.domain.catalog.snapshots import VariantRef
 from omnitill.domain.errors import (
     Conflict,
     FieldError,
     ValidationFailed,
 )
 from omnitill.domain.ids import uuid7
+from omnitill.domain.inventory.lots import business_date
 from omnitill.domain.pricing.cart import ManualDiscount, PricedCart
 from omnitill.domain.sales.receipts import format_receipt_number
-from omnitill.domain.sales.totals import Tender, settle_cash
 from omnitill.domain.tax.provider import TaxProvider
-from omnitill.services import audit, events, pricing_data
+from omnitill.services import audit, events, pricing_data, sale_payments, tracking
 from omnitill.services.auth import Authorisation, authorise
 from omnitill.services.pricing import CartLineRequest, CartRequest, Place, price_cart
+from omnitill.services.sale_payments import TenderRequest
 from omnitill.services.sale_views import (
     MANUAL,
+    LineTracking,
+    LotSold,
     SaleLineView,
     SalePaymentView,
     SaleView,
@@ -51,7 +55,14 @@ from omnitill.services.sale_views import (
     view_of_new_sale,
 )
 
-SaleLineRequest = CartLineRequest  # a register sale line is a cart line
+
+@dataclass(frozen=True, slots=True)
+class SaleLineRequest(CartLineRequest):
+    """A register sale line: a cart line, plus the lot it is sold from (None: first expired,
+    first out) and the serial numbers of its units (required for serial-tracked variants)."""
+
+    lot: str | None = None
+    serials: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +70,7 @@ class SaleRequest:
     location: str
     register: str
     lines: tuple[CartLineRequest, ...]
-    payments: tuple[Tender, ...]
+    payments: tuple[TenderRequest, ...]
     id: uuid.UUID | None = None
     customer: uuid.UUID | None = None
     coupons: tuple[str, ...] = ()
@@ -217,7 +228,24 @@ def _record(
         tax_provider=tax_provider,
     )
     cart = priced.cart
-    settlement = settle_cash(total=cart.total, tenders=request.payments)
+    today = business_date(now, till.timezone)
+    paid = sale_payments.pay(
+        uow,
+        till=sale_payments.Till(
+            till.register_id,
+            till.location_id,
+            till.currency,
+            till.cash_management,
+            till.cash_rounding_minor,
+        ),
+        actor=actor,
+        sale_id=sale_id,
+        customer=request.customer,
+        total=cart.total,
+        requests=request.payments,
+        today=today,
+        now=now,
+    )
     authorisations = [
         authorise(
             uow,
@@ -232,6 +260,20 @@ def _record(
 
     conn = uow.connection
     seq = sales_repo.next_receipt_seq(conn, till.register_id)
+    portions = _take_tracked(
+        uow,
+        request=request,
+        refs=priced.refs,
+        location_id=till.location_id,
+        context=tracking.Context(
+            actor=actor,
+            event="sold",
+            reference_type="sale",
+            reference_id=str(sale_id),
+            now=now,
+            today=today,
+        ),
+    )
     deltas: dict[uuid.UUID, int] = {}
     for ref, line in zip(priced.refs, cart.lines, strict=True):
         deltas[ref.id] = deltas.get(ref.id, 0) - line.quantity
@@ -251,20 +293,31 @@ def _record(
         "discount_total_minor": cart.discount_total,
         "tax_total_minor": cart.tax_total,
         "total_minor": cart.total,
-        "tendered_minor": settlement.tendered,
-        "change_due_minor": settlement.change_due,
+        "tendered_minor": paid.tendered,
+        "change_due_minor": paid.settlement.change_due,
+        "cash_rounding_minor": paid.settlement.cash_rounding,
+        "shift_id": paid.shift_id,
         "tax_rate": None,
         "tax_inclusive": any(line.tax_inclusive for line in cart.lines),
         "channel": "in_store",
         "exchange_rate": cart.exchange_rate,
         "tax_exempt_reason": cart.tax_exempt_reason,
         "request_hash": request_hash,
-        "business_date": now.astimezone(ZoneInfo(till.timezone)).date(),
+        "business_date": today,
         "completed_at": now,
     }
     reasons = [line.price_override_reason for line in request.lines]
     view = view_of_new_sale(
-        sale_row, till, actor.username, cart, settlement, reasons, sorted(skus[v] for v in negative)
+        sale_row,
+        till,
+        actor.username,
+        cart,
+        paid,
+        reasons,
+        sorted(skus[v] for v in negative),
+        tracked=[
+            _line_tracking(ref, p, today) for ref, p in zip(priced.refs, portions, strict=True)
+        ],
     )
     sales_repo.insert_sale(
         conn,
@@ -272,18 +325,7 @@ def _record(
         lines=snapshot_lines(sale_id, view, cart, priced.refs),
         adjustments=snapshot_adjustments(sale_id, cart),
         taxes=snapshot_taxes(sale_id, cart),
-        payments=[
-            {
-                "id": uuid7(),
-                "sale_id": sale_id,
-                "seq": i + 1,
-                "method": t.method,
-                "amount_minor": t.amount,
-                "currency": cart.currency,
-                "created_at": now,
-            }
-            for i, t in enumerate(settlement.tenders)
-        ],
+        payments=paid.snapshot(sale_id, now),
         movements=[
             {
                 "id": uuid7(),
@@ -297,8 +339,9 @@ def _record(
                 "reference_id": str(sale_id),
                 "actor_id": actor.user_id,
                 "created_at": now,
+                "lot_id": lot_id,
             }
-            for vid, qty in sorted(deltas.items())
+            for (vid, lot_id), qty in _movement_quantities(priced.refs, cart, portions)
         ],
         exceptions=[
             {
@@ -317,6 +360,79 @@ def _record(
     )
     _audit_and_announce(uow, actor=actor, view=view, authorisations=authorisations)
     return view
+
+
+def _take_tracked(
+    uow: UnitOfWork,
+    *,
+    request: SaleRequest,
+    refs: tuple[VariantRef, ...],
+    location_id: uuid.UUID,
+    context: tracking.Context,
+) -> list[list[tracking.Portion] | None]:
+    """The lots and serials each line's units leave (None for an untracked line, which
+    costs no query). Lots go first expired first out unless the line names one, and never
+    refuse goods in the customer's hands: units no lot covers are sold without a lot.
+    Serials are claimed (`in_stock` here -> `sold`, warranty from today). Every refused
+    line is listed (422 `inventory.*`); lines are taken in variant id order."""
+    portions: list[list[tracking.Portion] | None] = [None] * len(refs)
+    errors: list[FieldError] = []
+    first: ValidationFailed | None = None
+    for i in sorted(range(len(refs)), key=lambda i: refs[i].id):
+        ref, line = refs[i], request.lines[i]
+        lot = line.lot if isinstance(line, SaleLineRequest) else None
+        serials = line.serials if isinstance(line, SaleLineRequest) else ()
+        if ref.tracking == "none" and lot is None and not serials:
+            continue
+        try:
+            portions[i] = tracking.take(
+                uow,
+                variant=ref,
+                location_id=location_id,
+                quantity=line.quantity,
+                tracked=tracking.Tracked(
+                    None if lot is None else tracking.LotInput(lot), tuple(serials)
+                ),
+                serial_status="sold",
+                context=context,
+                allow_short=True,
+                field_prefix=f"lines.{i}",
+            )
+        except ValidationFailed as refused:
+            first = first or refused
+            errors.extend(refused.errors)
+    if first is not None:
+        errors.sort(key=lambda e: e.field)
+        raise ValidationFailed(first.code, first.message, first.details, errors=errors)
+    return portions
+
+
+def _line_tracking(
+    ref: VariantRef, portions: list[tracking.Portion] | None, today: date
+) -> LineTracking | None:
+    if portions is None or ref.tracking == "none":
+        return None
+    if ref.tracking == "serial":
+        serials = tuple(s for p in portions for s in p.serials)
+        return LineTracking(serials=serials, warranty_starts_on=today)
+    return LineTracking(lots=tuple(LotSold(p.lot_code, p.expires_on, p.quantity) for p in portions))
+
+
+def _movement_quantities(
+    refs: tuple[VariantRef, ...],
+    cart: PricedCart,
+    portions: list[list[tracking.Portion] | None],
+) -> list[tuple[tuple[uuid.UUID, uuid.UUID | None], int]]:
+    """One on_hand movement per variant, and per lot for lot-tracked units, in variant id
+    order: the same totals per variant as the level's change."""
+    quantities: dict[tuple[uuid.UUID, uuid.UUID | None], int] = {}
+    for ref, line, taken in zip(refs, cart.lines, portions, strict=True):
+        for lot_id, qty in (
+            [(None, line.quantity)] if taken is None else [(p.lot_id, p.quantity) for p in taken]
+        ):
+            key = (ref.id, lot_id)
+            quantities[key] = quantities.get(key, 0) - qty
+    return sorted(quantities.items(), key=lambda kv: (kv[0][0], str(kv[0][1] or "")))
 
 
 def _redeem_promotions(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from typing import Annotated, Any
@@ -25,13 +26,15 @@ from omnitill.api.schemas.quotes import AdjustmentRead, AppliedPromotionRead
 from omnitill.api.schemas.sales import (
     PaymentRead,
     SaleCreate,
+    SaleLineCreate,
+    SaleLineLotRead,
     SaleLineRead,
     SalePage,
     SaleRead,
 )
-from omnitill.domain.sales.totals import Tender
 from omnitill.services import receipts as receipt_service
 from omnitill.services import sales as sale_service
+from omnitill.services.sale_payments import TenderRequest
 from omnitill.web.receipts import render_receipt_html
 
 router = APIRouter(prefix="/api/v1", tags=["sales"])
@@ -53,6 +56,7 @@ def to_read(view: sale_service.SaleView) -> SaleRead:
         total=view.total,
         tendered=view.tendered,
         change_due=view.change_due,
+        cash_rounding=view.cash_rounding,
         tax_inclusive=view.tax_inclusive,
         channel=view.channel,
         taxes=taxes_read(view.taxes),
@@ -68,7 +72,19 @@ def to_read(view: sale_service.SaleView) -> SaleRead:
         completed_at=view.completed_at,
         lines=[_line_read(x) for x in view.lines],
         payments=[
-            PaymentRead(method=p.method, amount=p.amount, currency=p.currency)
+            PaymentRead(
+                method=p.method,
+                amount=p.amount,
+                currency=p.currency,
+                payment_id=None if p.payment_id is None else str(p.payment_id),
+                tendered=p.tendered,
+                tendered_currency=p.tendered_currency,
+                change=p.change,
+                card_brand=p.card_brand,
+                card_last4=p.card_last4,
+                entry_mode=p.entry_mode,
+                auth_code=p.auth_code,
+            )
             for p in view.payments
         ],
         stock_exceptions=list(view.stock_exceptions),
@@ -101,6 +117,21 @@ def _line_read(x: sale_service.SaleLineView) -> SaleLineRead:
             for a in x.adjustments
         ],
         taxes=taxes_read(x.taxes),
+        lots=[
+            SaleLineLotRead(lot=lot.lot, expires_on=lot.expires_on, quantity=lot.quantity)
+            for lot in x.lots
+        ],
+        serials=list(x.serials),
+        warranty_starts_on=x.warranty_starts_on,
+    )
+
+
+def _sale_line(body: SaleLineCreate) -> sale_service.SaleLineRequest:
+    priced = cart_line(body)
+    return sale_service.SaleLineRequest(
+        **{f.name: getattr(priced, f.name) for f in dataclasses.fields(priced)},
+        lot=body.lot,
+        serials=tuple(body.serials or ()),
     )
 
 
@@ -129,7 +160,15 @@ def create_sale(
     override: OverrideHeader = None,
 ) -> Response:
     """Prices, takes cash, decrements stock and numbers the receipt in one transaction.
-    Posting the same `id` again replays the first answer (header `Idempotent-Replayed`)."""
+    Posting the same `id` again replays the first answer (header `Idempotent-Replayed`).
+
+    Lot-tracked lines sell first expired first out, or from the named `lot` (422
+    `inventory.lot_unknown`, `inventory.lot_expired`, `inventory.lot_insufficient`); each
+    line records its `lots`. Serial-tracked lines need one serial per unit, in stock at
+    this store (422 `inventory.serials_count_mismatch`, `inventory.serial_duplicate`,
+    `inventory.serial_unknown`, `inventory.serial_wrong_location`,
+    `inventory.serial_not_in_stock`); the line records them and `warranty_starts_on`.
+    Lot or serials on an untracked variant: 422 `inventory.not_tracked`."""
     # The token is looked up here rather than in a dependency: on the checkout path that
     # saves one hand-off to the threadpool per sale.
     actor = principal.actor()
@@ -140,8 +179,11 @@ def create_sale(
         customer=body.customer,
         coupons=tuple(body.coupons),
         discount=manual_discount(body.discount),
-        lines=tuple(cart_line(x) for x in body.lines),
-        payments=tuple(Tender(p.method, p.amount) for p in body.payments),
+        lines=tuple(_sale_line(x) for x in body.lines),
+        payments=tuple(
+            TenderRequest(p.method, p.amount, p.currency, p.payment_id, p.code)
+            for p in body.payments
+        ),
     )
     view = sale_service.complete_sale(
         db=db,

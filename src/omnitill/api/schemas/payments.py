@@ -75,7 +75,7 @@ class SandboxKeyRead(BaseModel):
 
 class QrPaymentCreate(BaseModel):
     id: uuid.UUID = Field(description="The payment's UUID, born on the register.")
-    register: str
+    register: str = Field(description="Register code, e.g. S01-R1.")
     sale_id: uuid.UUID | None = None
     order_id: uuid.UUID | None = None
     amount: int = Field(description="Minor units of the store's currency.")

@@ -29,13 +29,46 @@ EXAMPLE = {
 }
 
 
-SaleLineCreate = CartLineCreate  # a sale line is priced like a quote line
+class SaleLineCreate(CartLineCreate):
+    """A sale line is priced like a quote line; tracked variants say which units left."""
+
+    lot: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Lot code to sell from (lot-tracked variants); omitted: first expired, "
+        "first out. A named lot must be unexpired and hold the units.",
+    )
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=1000,
+        description="Serial numbers sold, one per unit; required for serial-tracked variants. "
+        "Each must be in stock at the sale's location.",
+    )
 
 
 class PaymentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    method: str = Field(description="Tender; `cash` until the payments issue lands.")
-    amount: int = Field(description="Minor units tendered; cash above the total is change.")
+    method: str = Field(description="cash | card | gift_card | store_credit | qr")
+    amount: int = Field(
+        description="Minor units of `currency` tendered; cash above what is due is change. "
+        "Card, gift card, store credit and QR pay exact amounts (never more than is due)."
+    )
+    currency: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=3,
+        description="Foreign cash only: counted at the store's exchange rate for today, "
+        "change in the sale's currency.",
+    )
+    payment_id: UUID | None = Field(
+        default=None,
+        description="card / qr: the payment taken for this sale (POST /api/v1/payments or "
+        "/api/v1/qr-payments), captured, for exactly `amount`.",
+    )
+    code: str | None = Field(
+        default=None, max_length=40, description="gift_card: the card number as typed or scanned."
+    )
 
 
 class SaleCreate(BaseModel):
@@ -51,6 +84,12 @@ class SaleCreate(BaseModel):
     discount: DiscountCreate | None = Field(default=None, description="An order discount.")
     lines: list[SaleLineCreate] = Field(max_length=500)
     payments: list[PaymentCreate] = Field(max_length=20)
+
+
+class SaleLineLotRead(BaseModel):
+    lot: str | None = Field(description="Lot code; null for units no lot balance covered.")
+    expires_on: date | None = Field(description="The lot's expiry date.")
+    quantity: int = Field(description="Units of the line from this lot.")
 
 
 class SaleLineRead(BaseModel):
@@ -73,12 +112,30 @@ class SaleLineRead(BaseModel):
     unit_discounts: list[int] = Field(description="discount_total split over the units.")
     adjustments: list[AdjustmentRead]
     taxes: list[TaxRead]
+    lots: list[SaleLineLotRead] = Field(
+        default_factory=list, description="Lot-tracked variants: the lots the units came from."
+    )
+    serials: list[str] = Field(
+        default_factory=list, description="Serial-tracked variants: the serial numbers sold."
+    )
+    warranty_starts_on: date | None = Field(
+        default=None,
+        description="Serial-tracked variants: the warranty start (the store's business date).",
+    )
 
 
 class PaymentRead(BaseModel):
     method: str
-    amount: int
+    amount: int = Field(description="What the tender paid of the sale.")
     currency: str
+    payment_id: str | None = None
+    tendered: int | None = Field(default=None, description="Cash handed over.")
+    tendered_currency: str | None = None
+    change: int = 0
+    card_brand: str | None = None
+    card_last4: str | None = Field(default=None, description="Never more of the card number.")
+    entry_mode: str | None = None
+    auth_code: str | None = None
 
 
 class SaleRead(BaseModel):
@@ -96,6 +153,11 @@ class SaleRead(BaseModel):
     total: int
     tendered: int
     change_due: int
+    cash_rounding: int = Field(
+        default=0,
+        description="Signed cash rounding of the payment (CHF 0.05...): the tenders paid "
+        "total + cash_rounding; the total itself is as priced.",
+    )
     tax_inclusive: bool
     channel: str
     taxes: list[TaxRead] = Field(description="Tax per jurisdiction component and rate.")

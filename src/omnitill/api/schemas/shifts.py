@@ -3,10 +3,14 @@ denominations are keyed by their value in minor units ("2000" is a 20.00 note)."
 
 from __future__ import annotations
 
+import warnings
 from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+# The field is "register", as in the sale contract; pydantic warns it shadows a method.
+warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
 
 
 class ShiftOpen(BaseModel):
@@ -44,7 +48,7 @@ class ShiftClose(BaseModel):
 
 class ShiftRead(BaseModel):
     id: str
-    register: str
+    register: str = Field(description="Register code, e.g. S01-R1.")
     location: str
     status: str = Field(description="open | counted (count frozen, awaiting a reason) | closed")
     currency: str
@@ -66,7 +70,7 @@ class XReportRead(BaseModel):
 
 class ZReportRead(BaseModel):
     shift_id: str
-    register: str
+    register: str = Field(description="Register code, e.g. S01-R1.")
     location: str
     z_number: int
     business_date: date

@@ -43,6 +43,8 @@ class Till:
     prices_include_tax: bool
     timezone: str
     tax_jurisdiction_id: uuid.UUID | None
+    cash_management: bool = False
+    cash_rounding_minor: int | None = None
 
 
 _registers, _locations, _sales = table(Register), table(Location), table(Sale)
@@ -61,6 +63,8 @@ _TILL = (
         _locations.c.prices_include_tax,
         _locations.c.timezone,
         _locations.c.tax_jurisdiction_id,
+        _locations.c.cash_management,
+        _locations.c.cash_rounding_minor,
         _RECORDED.scalar_subquery(),
     )
     .join(_locations, _locations.c.id == _registers.c.location_id)

@@ -1,0 +1,359 @@
+"""Paying for a register sale, inside its transaction: every tender, split in any mix.
+
+The tender rules are `domain/payments/tenders.py` (non-cash tenders pay exact amounts, cash
+settles the rest with cash rounding and change, foreign cash at the dated rate). Here each
+tender is made real in the sale's transaction:
+
+- **card** and **qr**: the payment taken before the sale (`POST /api/v1/payments`, or a QR
+  link) is claimed by its id: it must be captured, for this sale, in its currency and for
+  exactly the tendered amount. The sale id is unique, so a payment pays one sale only.
+- **gift_card**: the card is spent by one conditional UPDATE (never below zero).
+- **store_credit**: the customer's credit is spent the same way (the sale needs a customer).
+- **cash**: recorded, and its net (tendered less change, in the sale's currency) goes into
+  the drawer ledger of the register's open shift. Where the store manages cash, a cash sale
+  needs an open shift (409 `shift.required`).
+
+Every tender becomes a row of `payments` (card and QR ones already are) and a line of the
+sale's payment snapshot with what a receipt shows: brand, last four and entry mode of a card,
+never its number. A refused tender rolls the whole sale back: nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from omnitill.adapters.db.database import UnitOfWork
+from omnitill.adapters.db.models import ExchangeRate, Payment, table
+from omnitill.domain.auth.actor import Actor
+from omnitill.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from omnitill.domain.ids import uuid7
+from omnitill.domain.payments.cash import cash_increment
+from omnitill.domain.payments.tenders import Method, Settlement, TenderInput, settle
+from omnitill.services import gift_cards, shifts, store_credit
+
+_payments = table(Payment)
+_INSERT_PAYMENTS = insert(_payments)
+
+
+@dataclass(frozen=True, slots=True)
+class TenderRequest:
+    """One tender as the register sends it. `amount` is in minor units of `currency` (None:
+    the sale's); `payment_id` names a card or QR payment taken before; `code` a gift card."""
+
+    method: str
+    amount: int
+    currency: str | None = None
+    payment_id: uuid.UUID | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaidTender:
+    """A tender as the sale keeps it (the receipt's view)."""
+
+    method: str
+    amount: int  # what it paid of the sale, in the sale's currency
+    currency: str
+    payment_id: uuid.UUID
+    tendered: int | None = None  # cash handed over, in `tendered_currency`
+    tendered_currency: str | None = None
+    change: int = 0
+    card_brand: str | None = None
+    card_last4: str | None = None
+    entry_mode: str | None = None
+    auth_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Till:
+    """What paying needs to know of the register and its store."""
+
+    register_id: uuid.UUID
+    location_id: uuid.UUID
+    currency: str
+    cash_management: bool
+    cash_rounding_minor: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SalePayments:
+    settlement: Settlement
+    tenders: tuple[PaidTender, ...]
+    shift_id: uuid.UUID | None
+
+    @property
+    def tendered(self) -> int:
+        """Everything handed over, in the sale's currency (change included)."""
+        return self.settlement.paid + self.settlement.change_due
+
+    def snapshot(self, sale_id: uuid.UUID, now: datetime) -> list[dict[str, Any]]:
+        """The sale's `sale_payments` rows."""
+        return [
+            {
+                "id": uuid7(),
+                "sale_id": sale_id,
+                "seq": i + 1,
+                "method": t.method,
+                "amount_minor": t.amount,
+                "currency": t.currency,
+                "created_at": now,
+                "payment_id": t.payment_id,
+                "tendered_minor": t.tendered,
+                "tendered_currency": t.tendered_currency,
+                "change_minor": t.change,
+                "card_brand": t.card_brand,
+                "card_last4": t.card_last4,
+                "entry_mode": t.entry_mode,
+                "auth_code": t.auth_code,
+            }
+            for i, t in enumerate(self.tenders)
+        ]
+
+
+def pay(
+    uow: UnitOfWork,
+    *,
+    till: Till,
+    actor: Actor,
+    sale_id: uuid.UUID,
+    customer: uuid.UUID | None,
+    total: int,
+    requests: Sequence[TenderRequest],
+    today: date,
+    now: datetime,
+) -> SalePayments:
+    """Settle `total` with `requests` and make each tender real (see the module doc)."""
+    inputs = [_input(uow, t, till.currency, today, i) for i, t in enumerate(requests)]
+    settlement = settle(
+        total=total,
+        currency=till.currency,
+        tenders=inputs,
+        cash_increment=cash_increment(till.currency, till.cash_rounding_minor),
+    )
+    has_cash = any(t.method == Method.CASH for t in requests)
+    shift_id = shifts.open_shift_of(uow, till.register_id) if has_cash else None
+    if has_cash and shift_id is None and till.cash_management:
+        raise Conflict(
+            "shift.required",
+            "this store manages cash: open a shift on the register before taking cash",
+            {"register_id": str(till.register_id)},
+        )
+    paid: list[PaidTender] = []
+    new_rows: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
+    first: ValidationFailed | None = None
+    for i, (request, applied) in enumerate(zip(requests, settlement.tenders, strict=True)):
+        try:
+            tender, row = _make_real(
+                uow, till, actor, sale_id, customer, request, applied, today, now, shift_id, i
+            )
+        except ValidationFailed as refused:
+            first = first or refused
+            errors.extend(refused.errors)
+            continue
+        paid.append(tender)
+        if row is not None:
+            new_rows.append(row)
+    if first is not None:
+        raise ValidationFailed(first.code, first.message, first.details, errors=errors)
+    if new_rows:
+        uow.connection.execute(_INSERT_PAYMENTS, new_rows)
+    cash = sum(t.amount for t in paid if t.method == Method.CASH)
+    if shift_id is not None and cash:
+        shifts.record_sale_cash(
+            uow,
+            shift_id=shift_id,
+            amount=cash,
+            actor=actor,
+            reference_type="sale",
+            reference_id=str(sale_id),
+        )
+    return SalePayments(settlement, tuple(paid), shift_id)
+
+
+def _input(uow: UnitOfWork, t: TenderRequest, currency: str, today: date, i: int) -> TenderInput:
+    """The tender for the rules; foreign cash gets the store's rate for today."""
+    if t.currency in (None, currency) or t.method != Method.CASH:
+        return TenderInput(t.method, t.amount, t.currency)
+    rate = uow.session.scalar(
+        select(ExchangeRate.rate)
+        .where(
+            ExchangeRate.base == t.currency,
+            ExchangeRate.quote == currency,
+            ExchangeRate.valid_from <= today,
+        )
+        .order_by(ExchangeRate.valid_from.desc())
+        .limit(1)
+    )
+    if rate is None:
+        raise ValidationFailed(
+            "payment.no_exchange_rate",
+            f"no exchange rate from {t.currency} to {currency} for today",
+            errors=[FieldError(f"payments.{i}.currency", "payment.no_exchange_rate", "no rate")],
+        )
+    return TenderInput(t.method, t.amount, t.currency, Decimal(rate))
+
+
+def _make_real(
+    uow: UnitOfWork,
+    till: Till,
+    actor: Actor,
+    sale_id: uuid.UUID,
+    customer: uuid.UUID | None,
+    request: TenderRequest,
+    applied: Any,
+    today: date,
+    now: datetime,
+    shift_id: uuid.UUID | None,
+    i: int,
+) -> tuple[PaidTender, dict[str, Any] | None]:
+    """(the tender as kept, the new `payments` row or None for a claimed one)."""
+    method = request.method
+    if method in (Method.CARD, Method.QR):
+        return _claim(uow, till, sale_id, request, applied.applied, i), None
+    payment_id = uuid7()
+    row: dict[str, Any] = {
+        "id": payment_id,
+        "sale_id": sale_id,
+        "order_id": None,
+        "location_id": till.location_id,
+        "register_id": till.register_id,
+        "shift_id": shift_id,
+        "method": method,
+        "status": "captured",
+        "amount_minor": applied.applied,
+        "currency": till.currency,
+        "tendered_minor": None,
+        "tendered_currency": None,
+        "exchange_rate": None,
+        "change_minor": 0,
+        "refunded_minor": 0,
+        "idempotency_key": f"{method}:{sale_id}:{i}",
+        "message": "",
+        "gift_card_id": None,
+        "customer_id": None,
+        "actor_id": actor.user_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    tender = PaidTender(method, applied.applied, till.currency, payment_id)
+    if method == Method.GIFT_CARD:
+        if not request.code:
+            raise ValidationFailed(
+                "payment.code_required",
+                "a gift card tender names the card",
+                errors=[FieldError(f"payments.{i}.code", "payment.code_required", "required")],
+            )
+        try:
+            card, _ = gift_cards.redeem_in(
+                uow,
+                code=request.code,
+                amount=applied.applied,
+                currency=till.currency,
+                today=today,
+                actor=actor,
+                reference_type="sale",
+                reference_id=str(sale_id),
+                location_id=till.location_id,
+                field=f"payments.{i}.code",
+            )
+        except NotFound as unknown:  # bad input in a sale: 422 naming the tender
+            raise ValidationFailed(
+                unknown.code,
+                unknown.message,
+                errors=[FieldError(f"payments.{i}.code", unknown.code, unknown.message)],
+            ) from unknown
+        row["gift_card_id"] = card.id
+        return tender, row
+    if method == Method.STORE_CREDIT:
+        if customer is None:
+            raise ValidationFailed(
+                "payment.customer_required",
+                "store credit is spent by a customer: attach them to the sale",
+                errors=[FieldError("customer", "payment.customer_required", "required")],
+            )
+        store_credit.redeem_in(
+            uow,
+            customer_id=customer,
+            currency=till.currency,
+            amount=applied.applied,
+            actor=actor,
+            reference_type="sale",
+            reference_id=str(sale_id),
+            field=f"payments.{i}.amount",
+        )
+        row["customer_id"] = customer
+        return tender, row
+    # cash
+    row.update(
+        tendered_minor=applied.tendered,
+        tendered_currency=applied.currency,
+        exchange_rate=applied.rate,
+        change_minor=applied.change,
+    )
+    return (
+        PaidTender(
+            method,
+            applied.applied,
+            till.currency,
+            payment_id,
+            tendered=applied.tendered,
+            tendered_currency=applied.currency,
+            change=applied.change,
+        ),
+        row,
+    )
+
+
+def _claim(
+    uow: UnitOfWork,
+    till: Till,
+    sale_id: uuid.UUID,
+    request: TenderRequest,
+    amount: int,
+    i: int,
+) -> PaidTender:
+    """A card or QR payment taken before the sale, checked against this tender."""
+    where = f"payments.{i}.payment_id"
+    if request.payment_id is None:
+        raise ValidationFailed(
+            "payment.payment_id_required",
+            f"a {request.method} tender names the payment taken for it",
+            errors=[FieldError(where, "payment.payment_id_required", "required")],
+        )
+    payment = uow.session.get(Payment, request.payment_id, with_for_update=True)
+    problem: tuple[str, str] | None = None
+    if payment is None or payment.method != request.method:
+        problem = ("payment.not_found", f"no {request.method} payment with this id")
+    elif payment.sale_id != sale_id:
+        problem = ("payment.wrong_sale", "this payment was taken for another sale")
+    elif payment.status != "captured":
+        problem = ("payment.not_captured", f"the payment is {payment.status}")
+    elif payment.currency != till.currency or payment.amount_minor != amount:
+        problem = (
+            "payment.amount_mismatch",
+            f"the payment took {payment.amount_minor} {payment.currency}, "
+            f"the tender says {amount} {till.currency}",
+        )
+    if problem is not None:
+        raise ValidationFailed(
+            problem[0], problem[1], errors=[FieldError(where, problem[0], problem[1])]
+        )
+    assert payment is not None
+    return PaidTender(
+        payment.method,
+        amount,
+        payment.currency,
+        payment.id,
+        card_brand=payment.card_brand,
+        card_last4=payment.card_last4,
+        entry_mode=payment.entry_mode,
+        auth_code=payment.auth_code,
+    )
