@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -213,3 +213,17 @@ def lock_on_hand(conn: Connection, *, variant_id: uuid.UUID, location_id: uuid.U
         select(_L.on_hand).where(*_at(variant_id, location_id)).with_for_update()
     ).scalar()
     return 0 if value is None else int(value)
+
+
+def ensure_levels(conn: Connection, keys: Iterable[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    """Create the empty levels that do not exist yet, in (variant, location) order, 500 a
+    statement (a level is created with no stock and no movements, so the ledger still adds
+    up; an existing level is left alone)."""
+    now = utcnow()
+    rows = [
+        {"variant_id": v, "location_id": loc, "on_hand": 0, "updated_at": now}
+        for v, loc in sorted(set(keys))
+    ]
+    dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+    for start in range(0, len(rows), 500):
+        conn.execute(dialect.insert(_levels).on_conflict_do_nothing(), rows[start : start + 500])
