@@ -28,6 +28,7 @@ from omnitill.adapters.db.models import (
     User,
     Variant,
 )
+from omnitill.adapters.db.repositories import catalog as catalog_repo
 from omnitill.adapters.db.repositories import stock as stock_repo
 from omnitill.adapters.db.types import utcnow
 from omnitill.domain.auth.actor import SYSTEM_ACTOR_NAME, Actor
@@ -36,6 +37,7 @@ from omnitill.domain.catalog.snapshots import VariantRef
 from omnitill.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omnitill.domain.ids import uuid7
 from omnitill.domain.inventory.buckets import Bucket
+from omnitill.domain.inventory.lots import business_date
 from omnitill.domain.inventory.reservations import (
     TARGET,
     ReservationStatus,
@@ -44,7 +46,7 @@ from omnitill.domain.inventory.reservations import (
     is_noop,
     merge_quantities,
 )
-from omnitill.services import audit
+from omnitill.services import audit, events, tracking
 from omnitill.services.pagination import clamp_limit, cursor_uuid, decode_cursor, encode_cursor
 from omnitill.services.references import (
     LineRef,
@@ -189,6 +191,17 @@ def _reserve_once(
                 else None,
             },
         )
+        events.emit(
+            uow,
+            topic="reservation.created",
+            aggregate_type="reservation",
+            aggregate_id=str(reservation.id),
+            payload={
+                "reference": {"type": request.reference_type, "id": request.reference_id},
+                "location": loc.code,
+                "lines": [{"sku": skus[v], "quantity": wanted[v]} for v in sorted(wanted)],
+            },
+        )
         uow.commit()
         return view
 
@@ -264,6 +277,7 @@ def _movement(
     kind: str,
     actor: Actor | None,
     now: datetime,
+    lot_id: uuid.UUID | None = None,
 ) -> None:
     uow.session.add(
         StockMovement(
@@ -278,6 +292,7 @@ def _movement(
             reference_id=str(reservation.id),
             actor_id=actor.user_id if actor else None,
             created_at=now,
+            lot_id=lot_id,
         )
     )
 
@@ -287,17 +302,46 @@ def release(*, db: Database, actor: Actor, reservation_id: uuid.UUID) -> Reserva
     return _change(db=db, actor=actor, reservation_id=reservation_id, how=Transition.RELEASE)
 
 
-def fulfil(*, db: Database, actor: Actor, reservation_id: uuid.UUID) -> ReservationView:
+@dataclass(frozen=True, slots=True)
+class FulfilSerials:
+    """The serial numbers of the units of one serial-tracked SKU handed over at fulfilment."""
+
+    sku: str
+    serials: tuple[str, ...]
+
+
+def fulfil(
+    *,
+    db: Database,
+    actor: Actor,
+    reservation_id: uuid.UUID,
+    serials: Sequence[FulfilSerials] = (),
+) -> ReservationView:
     """The held units leave as a sale: on_hand and reserved both fall by each line.
 
     Idempotent. If on_hand goes negative (a register sold the units meanwhile), the units
     still left the building: it is recorded as a stock exception, never refused.
+    A reservation holds quantities only: lot-tracked units leave first expired first out
+    (units no lot covers leave without one), and serial-tracked units need their serials
+    here, one per unit, each in stock at the location (422
+    `inventory.serials_count_mismatch`, `inventory.serial_*`; nothing is written).
     """
-    return _change(db=db, actor=actor, reservation_id=reservation_id, how=Transition.FULFIL)
+    return _change(
+        db=db,
+        actor=actor,
+        reservation_id=reservation_id,
+        how=Transition.FULFIL,
+        serials=serials,
+    )
 
 
 def _change(
-    *, db: Database, actor: Actor, reservation_id: uuid.UUID, how: Transition
+    *,
+    db: Database,
+    actor: Actor,
+    reservation_id: uuid.UUID,
+    how: Transition,
+    serials: Sequence[FulfilSerials] = (),
 ) -> ReservationView:
     actor.require(Permission.STOCK_RESERVE)
 
@@ -305,7 +349,14 @@ def _change(
         with db.uow() as uow:
             reservation = _visible(uow, actor, reservation_id)
             now = utcnow()
-            if not _apply(uow, reservation_id=reservation_id, how=how, actor=actor, now=now):
+            if not _apply(
+                uow,
+                reservation_id=reservation_id,
+                how=how,
+                actor=actor,
+                now=now,
+                serials=serials,
+            ):
                 uow.session.refresh(reservation)  # lost to a concurrent change: decide again
                 if not is_noop(ReservationStatus(reservation.status), how):
                     raise Conflict("reservation.concurrent_write", "retry the request")
@@ -324,6 +375,7 @@ def _apply(
     actor: Actor | None,
     now: datetime,
     expired_by: datetime | None = None,
+    serials: Sequence[FulfilSerials] = (),
 ) -> bool:
     """Claim the reservation for `how` and move its units; False if it was not active."""
     conn = uow.connection
@@ -341,6 +393,11 @@ def _apply(
         .where(ReservationLine.reservation_id == reservation_id)
         .order_by(ReservationLine.variant_id)
     ).all()
+    portions: dict[uuid.UUID, list[tracking.Portion]] = {}
+    if how is Transition.FULFIL and actor is not None:
+        portions = _take_tracked(
+            uow, reservation=reservation, lines=lines, serials=serials, actor=actor, now=now
+        )
     for line in lines:
         ship = how is Transition.FULFIL
         on_hand = stock_repo.unreserve(
@@ -354,16 +411,18 @@ def _apply(
             uow, reservation, line.variant_id, Bucket.RESERVED, -line.quantity, str(how), actor, now
         )
         if ship:
-            _movement(
-                uow,
-                reservation,
-                line.variant_id,
-                Bucket.ON_HAND,
-                -line.quantity,
-                "sale",
-                actor,
-                now,
-            )
+            for portion in portions.get(line.variant_id) or [tracking.Portion(line.quantity)]:
+                _movement(
+                    uow,
+                    reservation,
+                    line.variant_id,
+                    Bucket.ON_HAND,
+                    -portion.quantity,
+                    "sale",
+                    actor,
+                    now,
+                    lot_id=portion.lot_id,
+                )
             if on_hand < 0:
                 uow.session.add(
                     StockException(
@@ -390,7 +449,110 @@ def _apply(
             ],
         },
     )
+    events.emit(  # reservation.released | .fulfilled | .expired, with the change (DESIGN 7)
+        uow,
+        topic=f"reservation.{TARGET[how]}",
+        aggregate_type="reservation",
+        aggregate_id=str(reservation_id),
+        payload={
+            "reference": {"type": reservation.reference_type, "id": reservation.reference_id},
+            "location": code,
+            "lines": [
+                {"variant_id": str(line.variant_id), "quantity": line.quantity} for line in lines
+            ],
+        },
+    )
     return True
+
+
+def _take_tracked(
+    uow: UnitOfWork,
+    *,
+    reservation: Reservation,
+    lines: Sequence[ReservationLine],
+    serials: Sequence[FulfilSerials],
+    actor: Actor,
+    now: datetime,
+) -> dict[uuid.UUID, list[tracking.Portion]]:
+    """The lots and serials the fulfilled units leave, per variant (untracked: none).
+
+    Taken before the levels change, in variant id order, as a sale takes them."""
+    known: dict[uuid.UUID, tuple[str, str]] = {
+        vid: (sku, how_tracked)
+        for vid, sku, how_tracked in uow.session.execute(
+            select(Variant.id, Variant.sku, Variant.tracking).where(
+                Variant.id.in_([line.variant_id for line in lines])
+            )
+        )
+    }
+    given = {entry.sku: (j, entry) for j, entry in enumerate(serials)}
+    reserved = {sku for sku, _ in known.values()}
+    errors = [
+        FieldError(f"lines.{j}.sku", "reservation.sku_not_reserved", f"{sku} is not reserved")
+        for sku, (j, _entry) in given.items()
+        if sku not in reserved
+    ]
+    if errors:
+        raise ValidationFailed(errors[0].code, "serials given for SKUs not reserved", errors=errors)
+    wanted = [
+        line
+        for line in lines
+        if known[line.variant_id][1] != "none" or known[line.variant_id][0] in given
+    ]
+    if not wanted:
+        return {}
+    refs = _refs(uow, sorted({known[line.variant_id][0] for line in wanted}))
+    context = _context(uow, reservation, actor, now)
+    taken: dict[uuid.UUID, list[tracking.Portion]] = {}
+    for line in wanted:
+        sku, how_tracked = known[line.variant_id]
+        found = given.get(sku)
+        if how_tracked == "serial" and found is None:
+            raise ValidationFailed(
+                "inventory.serials_count_mismatch",
+                f"{line.quantity} units of {sku} need their serial numbers",
+                {"sku": sku, "quantity": line.quantity},
+                errors=[
+                    FieldError(
+                        "lines",
+                        "inventory.serials_count_mismatch",
+                        f"{sku} needs {line.quantity} serial numbers",
+                    )
+                ],
+            )
+        taken[line.variant_id] = tracking.take(
+            uow,
+            variant=refs[sku],
+            location_id=reservation.location_id,
+            quantity=line.quantity,
+            tracked=tracking.Tracked(serials=found[1].serials if found else ()),
+            serial_status="sold",
+            context=context,
+            allow_short=True,
+            field_prefix=f"lines.{found[0]}" if found else "lines",
+        )
+    return taken
+
+
+def _refs(uow: UnitOfWork, skus: list[str]) -> dict[str, VariantRef]:
+    by_sku, _ = catalog_repo.variant_refs(uow.connection, skus=skus, barcodes=[])
+    return by_sku
+
+
+def _context(
+    uow: UnitOfWork, reservation: Reservation, actor: Actor, now: datetime
+) -> tracking.Context:
+    timezone = uow.session.scalar(
+        select(Location.timezone).where(Location.id == reservation.location_id)
+    )
+    return tracking.Context(
+        actor=actor,
+        event="sold",
+        reference_type=REFERENCE_TYPE,
+        reference_id=str(reservation.id),
+        now=now,
+        today=business_date(now, timezone or "UTC"),
+    )
 
 
 def stock_chain(location_code: str) -> str:

@@ -11,6 +11,7 @@ from omnitill.api.deps import Cursor, DbDep, Limit, LocationFilter, require
 from omnitill.api.schemas.reservations import (
     ReferenceRead,
     ReservationCreate,
+    ReservationFulfil,
     ReservationLineRead,
     ReservationPage,
     ReservationRead,
@@ -128,8 +129,29 @@ def release_reservation(reservation_id: uuid.UUID, actor: Reserver, db: DbDep) -
     "/reservations/{reservation_id}/fulfil",
     response_model=ReservationRead,
     summary="Ship the reserved units (a sale movement)",
-    responses={409: {"description": "`reservation.invalid_transition` (released or expired)."}},
+    responses={
+        409: {"description": "`reservation.invalid_transition` (released or expired)."},
+        422: {
+            "description": "`inventory.serials_count_mismatch`, `inventory.serial_*`, "
+            "`reservation.sku_not_reserved`."
+        },
+    },
 )
-def fulfil_reservation(reservation_id: uuid.UUID, actor: Reserver, db: DbDep) -> ReservationRead:
-    """on_hand and reserved fall by each line in one transaction; idempotent."""
-    return to_read(reservation_service.fulfil(db=db, actor=actor, reservation_id=reservation_id))
+def fulfil_reservation(
+    reservation_id: uuid.UUID,
+    actor: Reserver,
+    db: DbDep,
+    body: ReservationFulfil | None = None,
+) -> ReservationRead:
+    """on_hand and reserved fall by each line in one transaction; idempotent. Lot-tracked
+    units leave first expired, first out; serial-tracked SKUs need their serials in the
+    body, one per unit, each in stock at the location."""
+    serials = [
+        reservation_service.FulfilSerials(line.sku, tuple(line.serials))
+        for line in (body.lines if body else [])
+    ]
+    return to_read(
+        reservation_service.fulfil(
+            db=db, actor=actor, reservation_id=reservation_id, serials=serials
+        )
+    )

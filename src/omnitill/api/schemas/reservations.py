@@ -62,3 +62,15 @@ class ReservationRead(BaseModel):
 class ReservationPage(BaseModel):
     items: list[ReservationRead]
     next_cursor: str | None
+
+
+class FulfilSerialsIn(BaseModel):
+    sku: str = Field(max_length=64)
+    serials: list[str] = Field(description="One serial number per reserved unit of the SKU.")
+
+
+class ReservationFulfil(BaseModel):
+    lines: list[FulfilSerialsIn] = Field(
+        default_factory=list,
+        description="The serials handed over, for serial-tracked SKUs only.",
+    )
