@@ -24,6 +24,10 @@ class StockLevel(Base):
     """
 
     __tablename__ = "stock_levels"
+    # 0007: the stock feed reads levels changed since a time, in this order
+    __table_args__ = (
+        Index("ix_stock_levels_updated_at", "updated_at", "variant_id", "location_id"),
+    )
 
     variant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("variants.id"), primary_key=True)
     location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("locations.id"), primary_key=True)
@@ -47,7 +51,11 @@ class StockLevel(Base):
 
 class StockMovement(Base):
     __tablename__ = "stock_movements"
-    __table_args__ = (Index("ix_stock_movements_variant_location", "variant_id", "location_id"),)
+    __table_args__ = (
+        Index("ix_stock_movements_variant_location", "variant_id", "location_id"),
+        # 0007: sales velocity per location for replenishment
+        Index("ix_stock_movements_location_kind_created", "location_id", "kind", "created_at"),
+    )
 
     id: Mapped[uuid.UUID] = id_column()
     variant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("variants.id"))
@@ -55,8 +63,9 @@ class StockMovement(Base):
     bucket: Mapped[str] = mapped_column(String(16), default="on_hand")
     quantity: Mapped[int] = mapped_column(BigInteger)  # signed change of the bucket
     # receive | sale | adjustment | move | reserve | release | fulfil | expire | count
-    # | po_ordered | po_received | po_cancelled | transfer_out | transfer_in | transfer_short
-    # | transfer_over | lot_expired | write_off | return_to_vendor | import
+    # | po_ordered | po_received | po_cancelled | po_closed | transfer_out | transfer_shipped
+    # | transfer_received | transfer_in | transfer_short | transfer_over | lot_expired
+    # | write_off | return_to_vendor | import
     kind: Mapped[str] = mapped_column(String(24))
     reason: Mapped[str] = mapped_column(String(200), default="")
     reference_type: Mapped[str | None] = mapped_column(String(40))

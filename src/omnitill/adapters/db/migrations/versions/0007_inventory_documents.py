@@ -439,8 +439,16 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("reorder_point", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("max_level", sa.BigInteger(), nullable=True))
+        batch_op.create_index(
+            "ix_stock_levels_updated_at", ["updated_at", "variant_id", "location_id"], unique=False
+        )
 
     with op.batch_alter_table("stock_movements", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_stock_movements_location_kind_created",
+            ["location_id", "kind", "created_at"],
+            unique=False,
+        )
         batch_op.add_column(sa.Column("lot_id", sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column("unit_cost_minor", sa.BigInteger(), nullable=True))
         batch_op.create_index(batch_op.f("ix_stock_movements_lot_id"), ["lot_id"], unique=False)
@@ -467,11 +475,13 @@ def downgrade() -> None:
     with op.batch_alter_table("stock_movements", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_stock_movements_lot_id_lots"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_stock_movements_lot_id"))
+        batch_op.drop_index("ix_stock_movements_location_kind_created")
         batch_op.drop_column("unit_cost_minor")
         batch_op.drop_column("lot_id")
     _guard_movements()
 
     with op.batch_alter_table("stock_levels", schema=None) as batch_op:
+        batch_op.drop_index("ix_stock_levels_updated_at")
         batch_op.drop_column("max_level")
         batch_op.drop_column("reorder_point")
         batch_op.drop_column("in_transit")
