@@ -18,6 +18,7 @@ from omnitill.adapters.db.models import (
     Product,
     Promotion,
     Register,
+    Shift,
     StockLevel,
     StockMovement,
     User,
@@ -128,9 +129,28 @@ def test_demo_stocks_every_active_variant_everywhere_as_received_movements(db: D
         buckets = set(uow.session.scalars(select(StockMovement.bucket)))
     assert len(levels) == 3 * n_variants
     assert all(level.on_hand > 0 for level in levels)
-    assert kinds == Counter({"receive": 3 * n_variants})
-    assert buckets == {"on_hand"}
+    # opening stock as receipts; the order on its way to W01 counts as incoming
+    assert kinds == Counter({"receive": 3 * n_variants, "po_ordered": 4})
+    assert buckets == {"on_hand", "incoming"}
+    assert sum(level.incoming for level in levels) == 2 * 6 * 2 + 2 * 12 * 2
     assert stock.verify(db=db) == []
+
+
+def test_demo_registers_have_an_open_shift_and_the_shop_has_a_supplier(db: Database) -> None:
+    made = demo.seed(db=db)
+    assert (made.shifts, made.suppliers, made.purchase_orders) == (2, 1, 1)
+    assert made.reorder_settings == 12
+    with db.uow(write=False) as uow:
+        open_shifts = uow.session.scalars(select(Shift).where(Shift.status == "open")).all()
+    assert len(open_shifts) == 2
+    assert {s.float_minor for s in open_shifts} == {21750, 23800}
+    again = demo.seed(db=db)
+    assert (again.shifts, again.suppliers, again.purchase_orders, again.reorder_settings) == (
+        0,
+        0,
+        0,
+        0,
+    )
 
 
 def test_demo_staff_cover_every_role_and_sign_in_with_the_demo_password(

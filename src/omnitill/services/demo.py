@@ -44,6 +44,7 @@ from omnitill.services.demo_catalog import (
     DemoStaff,
     variants,
 )
+from omnitill.services.demo_operations import seed_operations
 from omnitill.services.demo_pricing import seed_pricing
 
 __all__ = ["DEMO_PASSWORD", "STAFF", "DemoResult", "DemoStaff", "opening_stock", "seed"]
@@ -70,6 +71,10 @@ class DemoResult:
     exchange_rates: int = 0
     promotions: int = 0
     coupons: int = 0
+    shifts: int = 0
+    suppliers: int = 0
+    purchase_orders: int = 0
+    reorder_settings: int = 0
 
     @property
     def created_anything(self) -> bool:
@@ -113,7 +118,8 @@ def seed(*, db: Database) -> DemoResult:
         uow.commit()
     users = sum(1 for staff in STAFF if _create_staff(db, staff))
     pricing = asdict(seed_pricing(db=db))
-    return DemoResult(**counts, users=users, **pricing)
+    operations = asdict(seed_operations(db=db))
+    return DemoResult(**counts, users=users, **pricing, **operations)
 
 
 def _seed_locations(uow: UnitOfWork) -> int:
