@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -223,14 +225,31 @@ _TOKEN_QUERY = (
 )
 
 
+# A resolved token is remembered by this process for a moment: every API request resolves
+# one, and availability reads are measured in milliseconds. A token revoked, or a user
+# disabled or changed, on this process is forgotten at once (`forget_tokens`); on other
+# processes it stops working within TOKEN_CACHE_SECONDS.
+TOKEN_CACHE_SECONDS = 2.0
+TOKEN_CACHE_SIZE = 10_000
+_token_cache: dict[str, tuple[Actor, float, datetime]] = {}
+_token_cache_lock = threading.Lock()
+
+
 def resolve_token(*, db: Database, token: str) -> Actor:
     """The actor behind a bearer token, or 401 with why it is not valid.
 
-    Runs on every request, so it is one Core query (token, user and location bindings).
+    Runs on every request, so it is one Core query (token, user and location bindings), and
+    its answer is kept TOKEN_CACHE_SECONDS by this process.
     """
+    digest = _sha256(token)
     now = utcnow()
+    cached = _token_cache.get(digest)
+    if cached is not None:
+        actor, fresh_until, expires_at = cached
+        if time.monotonic() < fresh_until and now < expires_at:
+            return actor
     with db.uow(write=False) as uow:
-        rows = uow.connection.execute(_TOKEN_QUERY, {"token_hash": _sha256(token)}).all()
+        rows = uow.connection.execute(_TOKEN_QUERY, {"token_hash": digest}).all()
     if not rows:
         raise Unauthenticated("auth.token_invalid", "the bearer token is not valid")
     token_id, revoked_at, expires_at, user_id, username, role, active, _ = rows[0]
@@ -240,13 +259,26 @@ def resolve_token(*, db: Database, token: str) -> Actor:
         raise Unauthenticated("auth.token_expired", "the bearer token has expired")
     if not active:
         raise Unauthenticated("auth.user_inactive", "this staff account is disabled")
-    return Actor.build(
+    actor = Actor.build(
         user_id=user_id,
         username=username,
         role=Role(role),
         bound_locations=frozenset(row[7] for row in rows if row[7] is not None),
         token_id=token_id,
     )
+    with _token_cache_lock:
+        if len(_token_cache) >= TOKEN_CACHE_SIZE:
+            _token_cache.clear()
+        _token_cache[digest] = (actor, time.monotonic() + TOKEN_CACHE_SECONDS, expires_at)
+    return actor
+
+
+def forget_tokens(*, user_id: uuid.UUID | None = None, token_id: uuid.UUID | None = None) -> None:
+    """Drop remembered tokens of a user (or one token) after they changed on this process."""
+    with _token_cache_lock:
+        for digest, (actor, _, _) in list(_token_cache.items()):
+            if actor.user_id == user_id or (token_id is not None and actor.token_id == token_id):
+                del _token_cache[digest]
 
 
 def logout(*, db: Database, actor: Actor) -> None:
@@ -256,6 +288,7 @@ def logout(*, db: Database, actor: Actor) -> None:
         if tok is not None and tok.revoked_at is None:
             tok.revoked_at = utcnow()
         uow.commit()
+    forget_tokens(token_id=actor.token_id)
 
 
 @dataclass(frozen=True, slots=True)

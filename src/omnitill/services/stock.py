@@ -27,7 +27,7 @@ from omnitill.domain.auth.permissions import Permission
 from omnitill.domain.catalog.snapshots import VariantRef
 from omnitill.domain.errors import FieldError, ValidationFailed
 from omnitill.domain.ids import uuid7
-from omnitill.domain.inventory.buckets import LEDGER_BUCKETS, Bucket, StockBuckets
+from omnitill.domain.inventory.buckets import LEDGER_BUCKETS, Bucket
 from omnitill.domain.inventory.lots import business_date
 from omnitill.services import audit, tracking
 from omnitill.services.auth import authorise
@@ -530,10 +530,14 @@ _LEVEL_COLUMNS = (
     StockLevel.reorder_point,
     StockLevel.max_level,
     StockLevel.updated_at,
+    stock_repo.AVAILABLE.label("available"),
 )
 
 
 def _stock_row(row: Any) -> StockRow:
+    """A level as read: `available` comes computed by the database (stock_repo.AVAILABLE,
+    the rule of domain/inventory/buckets.py), so a page of a hundred rows builds one object
+    per row and nothing else."""
     (
         variant_id,
         on_hand,
@@ -548,37 +552,27 @@ def _stock_row(row: Any) -> StockRow:
         reorder_point,
         max_level,
         updated_at,
+        available,
         sku,
         code,
     ) = row
-    buckets = StockBuckets(
-        on_hand=on_hand,
-        reserved=reserved,
-        safety_stock=safety,
-        quarantine=quarantine,
-        damaged=damaged,
-        qc=qc,
-        expired=expired,
-        incoming=incoming,
-        in_transit=in_transit,
-    )
     return StockRow(
-        sku=sku,
-        variant_id=variant_id,
-        location=code,
-        on_hand=buckets.on_hand,
-        reserved=buckets.reserved,
-        available=buckets.available,
-        updated_at=updated_at,
-        safety_stock=buckets.safety_stock,
-        quarantine=buckets.quarantine,
-        damaged=buckets.damaged,
-        qc=buckets.qc,
-        expired=buckets.expired,
-        incoming=buckets.incoming,
-        in_transit=buckets.in_transit,
-        reorder_point=reorder_point,
-        max_level=max_level,
+        sku,
+        variant_id,
+        code,
+        on_hand,
+        reserved,
+        available,
+        updated_at,
+        safety,
+        quarantine,
+        damaged,
+        qc,
+        expired,
+        incoming,
+        in_transit,
+        reorder_point,
+        max_level,
     )
 
 

@@ -12,7 +12,7 @@ from omnitill.adapters.db.types import utcnow
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission, Role
 from omnitill.domain.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
-from omnitill.services import audit
+from omnitill.services import audit, auth
 from omnitill.services.auth import create_user, hash_password, locations_by_code
 
 
@@ -135,6 +135,7 @@ def change_staff(*, db: Database, actor: Actor, username: str, change: StaffChan
                 details=details,
             )
         uow.commit()
+        auth.forget_tokens(user_id=user.id)  # role, bindings or status may have changed
         return _member(user, locations)
 
 
