@@ -3,13 +3,16 @@
 Starts `omnitill serve --workers 2` on a scratch PostgreSQL database priced like the demo's
 New York store (stacked NYC sales tax, 100 live promotions; `--promotions 0` for one flat
 location rate), lets 16 concurrent clients (one per register, as in a store) post 3-line
-cash sales for 15 s, and prints sales/s with p50/p99 latency. Then runs pgbench (TPC-B-like,
-scale 10, 16 clients) on the same server and prints the ratio sales/s : pgbench tps, so the
-figure travels between machines.
+cash sales for 15 s, and prints sales/s with p50/p99 latency; then the same with half the
+sales paid by card (`--card-share`): the register quotes the cart, takes the card through the
+sandbox gateway in the server (the card encrypted by a simulated P2PE terminal) and posts the
+sale with it, so a card sale is three requests. Then runs pgbench (TPC-B-like, scale 10, 16
+clients) on the same server and prints the ratio sales/s : pgbench tps for each run, so the
+figures travel between machines.
 Afterwards it checks the run left stock and audit consistent and counts the sales stored.
 
     .venv/bin/python benchmarks/checkout.py [--seconds 15] [--clients 16] [--workers 2]
-                                            [--promotions 100]
+                                            [--promotions 100] [--card-share 0.5]
 """
 
 from __future__ import annotations
@@ -17,15 +20,15 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import re
-import subprocess
+import os
+import tempfile
 import threading
 import time
 from decimal import Decimal
 
 from sqlalchemy import select
 
-from _common import drop_database, free_port, fresh_database, libpq_args, start_server, summary_ms
+from _common import drop_database, free_port, fresh_database, pgbench_tps, start_server, summary_ms
 from omnitill.adapters.db.models import (
     Location,
     Product,
@@ -38,12 +41,14 @@ from omnitill.adapters.db.models import (
     TaxJurisdiction,
     Variant,
 )
+from omnitill.adapters.payments.sandbox import SandboxTerminal
 from omnitill.domain.catalog.gtin import gtin_check_digit
 from omnitill.domain.ids import uuid7
 from omnitill.services import audit, auth, stock, versions
 from omnitill.services.database import Database, upgrade_schema
 
 PASSWORD = "bench-password-1"
+TEST_CARD = "4242424242424242"  # the sandbox approves it
 VARIANTS = 200
 
 
@@ -124,7 +129,7 @@ def seed_pricing(url: str, skus: list[str], promotions: int) -> None:
         uow.session.scalars(
             select(Location).where(Location.code == "S01")
         ).one().tax_jurisdiction_id = nyc.id
-        ids = dict(uow.session.execute(select(Variant.sku, Variant.id)).tuples().all())
+        ids = dict(uow.session.execute(select(Variant.sku, Variant.id)).all())
         for n in range(promotions - 1):
             target = {"variant_ids": [str(ids[skus[(n * 7 + k) % len(skus)]]) for k in range(3)]}
             rule = (
@@ -156,7 +161,21 @@ def seed_pricing(url: str, skus: list[str], promotions: int) -> None:
     db.dispose()
 
 
-def run_clients(port: int, token: str, skus: list[str], clients: int, seconds: float):
+def run_clients(
+    port: int,
+    token: str,
+    skus: list[str],
+    clients: int,
+    seconds: float,
+    *,
+    card_share: float = 0.0,
+    terminal: SandboxTerminal | None = None,
+):
+    """Each client posts sales until `seconds` pass; a `card_share` of them (every n-th)
+    first takes a card payment for the total from the sandbox gateway (`POST /payments`,
+    the card encrypted by a simulated terminal), then posts the sale with it. A sale's
+    latency covers both requests."""
+    every = round(1 / card_share) if card_share > 0 else 0
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -173,16 +192,47 @@ def run_clients(port: int, token: str, skus: list[str], clients: int, seconds: f
             lines = [
                 {"sku": skus[(i * 3 + k) % len(skus)], "quantity": 1 + k % 2} for k in range(3)
             ]
+            sale_id = str(uuid7())
+            by_card = every > 0 and i % every == 0
+            started = time.perf_counter()
+            if by_card:
+                assert terminal is not None
+                conn.request(
+                    "POST",
+                    "/api/v1/quotes",
+                    body=json.dumps({"location": "S01", "lines": lines}),
+                    headers=headers,
+                )
+                quote = conn.getresponse()
+                total = json.loads(quote.read())["total"]
+                paid = {
+                    "id": str(uuid7()),
+                    "register": f"S01-R{n + 1}",
+                    "sale_id": sale_id,
+                    "amount": total,
+                    "payment_data": terminal.read_card(TEST_CARD, 12, 2031),
+                    "entry_mode": "nfc_tap",
+                }
+                conn.request("POST", "/api/v1/payments", body=json.dumps(paid), headers=headers)
+                card = conn.getresponse()
+                card_body = card.read()
+                if card.status != 201:
+                    with lock:
+                        errors.append(f"card {card.status} {card_body[:200]!r}")
+                    i += clients
+                    continue
+                payments = [{"method": "card", "amount": total, "payment_id": paid["id"]}]
+            else:
+                payments = [{"method": "cash", "amount": 100000}]
             body = json.dumps(
                 {
-                    "id": str(uuid7()),
+                    "id": sale_id,
                     "location": "S01",
                     "register": f"S01-R{n + 1}",
                     "lines": lines,
-                    "payments": [{"method": "cash", "amount": 100000}],
+                    "payments": payments,
                 }
             )
-            started = time.perf_counter()
             conn.request("POST", "/api/v1/sales", body=body, headers=headers)
             response = conn.getresponse()
             payload = response.read()
@@ -206,22 +256,6 @@ def run_clients(port: int, token: str, skus: list[str], clients: int, seconds: f
     return latencies, errors, time.monotonic() - started
 
 
-def pgbench_tps(clients: int, seconds: int) -> float:
-    url = fresh_database("omnitill_pgbench")
-    conn = libpq_args(url)
-    subprocess.run(["pgbench", "-i", "-q", "-s", "10", *conn], check=True, capture_output=True)
-    out = subprocess.run(
-        ["pgbench", "-c", str(clients), "-j", "2", "-T", str(seconds), *conn],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    match = re.search(r"tps = ([\d.]+) \((?:without|excluding)", out)
-    if match is None:
-        raise RuntimeError(f"cannot read pgbench output:\n{out}")
-    return float(match.group(1))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=15)
@@ -233,13 +267,22 @@ def main() -> None:
         default=100,
         help="live promotions (and a stacked NYC tax set-up); 0: one flat location rate",
     )
+    parser.add_argument(
+        "--card-share",
+        type=float,
+        default=0.5,
+        help="share of sales paid by card in the second run (0 skips it)",
+    )
     args = parser.parse_args()
 
     url = fresh_database("omnitill_bench")
     skus = seed(url, args.clients)
     seed_pricing(url, skus, args.promotions)
     port = free_port()
+    sandbox = tempfile.mkdtemp(prefix="omnitill-bench-")
+    os.environ["OMNITILL_SANDBOX_GATEWAY_PATH"] = os.path.join(sandbox, "sandbox_gateway.db")
     server = start_server(url, workers=args.workers, port=port)
+    runs: list[tuple[str, float]] = []
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port)
         conn.request(
@@ -249,20 +292,33 @@ def main() -> None:
             body=json.dumps({"username": "bench", "password": PASSWORD}),
         )
         token = json.loads(conn.getresponse().read())["access_token"]
-        run_clients(port, token, skus, args.clients, 2)  # warm-up: pools, caches, JIT-less
-        latencies, errors, elapsed = run_clients(port, token, skus, args.clients, args.seconds)
+        conn.request(
+            "GET",
+            "/api/v1/payments/sandbox/public-key",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        terminal = SandboxTerminal(json.loads(conn.getresponse().read())["public_key_pem"])
+        mixes = [("cash only", 0.0)]
+        if args.card_share > 0:
+            mixes.append((f"{args.card_share:.0%} by card", args.card_share))
+        for name, share in mixes:
+            warm = dict(card_share=share, terminal=terminal)
+            run_clients(port, token, skus, args.clients, 2, **warm)  # warm-up: pools, caches
+            latencies, errors, elapsed = run_clients(
+                port, token, skus, args.clients, args.seconds, **warm
+            )
+            rate = len(latencies) / elapsed
+            runs.append((name, rate))
+            print(
+                f"checkout, {name}: {len(latencies)} sales in {elapsed:.1f} s = {rate:.1f} "
+                f"sales/s ({args.clients} clients, {args.workers} workers, "
+                f"{args.promotions} promotions); {summary_ms(latencies)}; errors {len(errors)}"
+            )
+            for line in errors[:5]:
+                print("  error:", line)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    rate = len(latencies) / elapsed
-    print(
-        f"checkout: {len(latencies)} sales in {elapsed:.1f} s = {rate:.1f} sales/s "
-        f"({args.clients} clients, {args.workers} workers, {args.promotions} promotions); "
-        f"{summary_ms(latencies)}; "
-        f"errors {len(errors)}"
-    )
-    for line in errors[:5]:
-        print("  error:", line)
 
     db = Database(url)
     with db.uow(write=False) as uow:
@@ -282,7 +338,8 @@ def main() -> None:
         drop_database("omnitill_bench")
         drop_database("omnitill_pgbench")
     print(f"pgbench (TPC-B-like, scale 10, {args.clients} clients): {tps:.1f} tps")
-    print(f"ratio sales/s : pgbench tps = {rate / tps:.3f} (aim >= 0.05)")
+    for name, rate in runs:
+        print(f"ratio sales/s : pgbench tps, {name} = {rate / tps:.3f} (aim >= 0.05)")
 
 
 if __name__ == "__main__":
