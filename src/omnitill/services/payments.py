@@ -156,7 +156,7 @@ def pay_by_card(
         )
 
     try:
-        result, timeouts = _with_recovery(authorize, gateway, key, attempts)
+        result, timeouts = with_recovery(authorize, gateway, key, attempts)
     except GatewayError as exc:
         return _answer(_record_failure(db, actor, payment.id, exc))
     return _answer(_record_result(db, actor, payment.id, result, timeouts))
@@ -247,7 +247,7 @@ def register_and_location(uow: UnitOfWork, actor: Actor, code: str) -> tuple[Reg
     return row[0], row[1]
 
 
-def _with_recovery(
+def with_recovery(
     call: Callable[[], GatewayResult], gateway: PaymentGateway, key: str, attempts: int
 ) -> tuple[GatewayResult | None, int]:
     """The gateway's answer, asking after it when it was lost: (result or None, timeouts)."""
@@ -477,7 +477,7 @@ def _follow_up(
         return gateway.void(reference=reference, idempotency_key=key)
 
     try:
-        result, _ = _with_recovery(call, gateway, key, 3)
+        result, _ = with_recovery(call, gateway, key, 3)
     except GatewayError as exc:
         raise Conflict(exc.code, str(exc), {"payment_id": str(payment_id)}) from exc
     if result is None:

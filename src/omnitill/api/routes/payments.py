@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from omnitill.api.deps import CurrentActor, DbDep, GatewayDep, SettingsDep
+from omnitill.api.deps import CurrentActor, DbDep, GatewayDep, OverrideHeader, SettingsDep
 from omnitill.api.schemas.payments import (
     CaptureCreate,
     CardPaymentCreate,
@@ -18,11 +18,14 @@ from omnitill.api.schemas.payments import (
     QrNotification,
     QrPaymentCreate,
     QrPaymentRead,
+    RefundCreate,
+    RefundRead,
     SandboxKeyRead,
 )
 from omnitill.domain.errors import FieldError, NotFound, ValidationFailed
 from omnitill.services import payments as service
 from omnitill.services import qr_payments as qr_service
+from omnitill.services import refunds as refund_service
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 
@@ -225,4 +228,54 @@ async def qr_callback(request: Request, db: DbDep, settings: SettingsDep) -> Pay
             status=note.status,
             provider_reference=note.provider_reference,
         )
+    )
+
+
+@router.post(
+    "/payments/{payment_id}/refunds",
+    response_model=RefundRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Refund a payment to its tender (audited)",
+    responses={504: {"description": "`refund.outcome_unknown`: send the same refund again."}},
+)
+def refund_payment(
+    payment_id: uuid.UUID,
+    body: RefundCreate,
+    actor: CurrentActor,
+    db: DbDep,
+    gateway: GatewayDep,
+    override: OverrideHeader = None,
+) -> Response:
+    """Cards through the gateway, gift cards and store credit back to their ledgers; never
+    more than the payment took, even when two refunds race. The same `id` again replays
+    (200). Needs payments.refund or a manager override. 422 `refund.exceeds_payment` (with
+    `refundable`), `refund.invalid_amount`, `refund.reason_required`, `refund.id_reused`;
+    409 `refund.not_supported` (cash and QR are refunded at a register, in a return),
+    `refund.not_refundable`, and the gateway's refusal codes."""
+    view = refund_service.refund(
+        db=db,
+        actor=actor,
+        gateway=gateway,
+        payment_id=payment_id,
+        refund_id=body.id,
+        amount=body.amount,
+        reason=body.reason,
+        override_token=override,
+    )
+    read = RefundRead(
+        id=str(view.id),
+        payment_id=str(view.payment_id),
+        method=view.method,
+        amount=view.amount,
+        currency=view.currency,
+        status=view.status,
+        refunded_total=view.refunded_total,
+        refundable=view.refundable,
+        gateway_reference=view.gateway_reference,
+    )
+    return Response(
+        content=read.model_dump_json(),
+        status_code=status.HTTP_200_OK if view.replayed else status.HTTP_201_CREATED,
+        media_type="application/json",
+        headers={"Idempotent-Replayed": "true"} if view.replayed else None,
     )

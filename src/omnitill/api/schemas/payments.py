@@ -93,3 +93,21 @@ class QrNotification(BaseModel):
     token: str = Field(max_length=100, description="The link's token (last part of its URL).")
     status: str = Field(description="paid | failed")
     provider_reference: str = Field(max_length=100)
+
+
+class RefundCreate(BaseModel):
+    id: uuid.UUID = Field(description="The refund's UUID: its idempotency key.")
+    amount: int = Field(description="Minor units to give back; at most what is left.")
+    reason: str = Field(max_length=200)
+
+
+class RefundRead(BaseModel):
+    id: str
+    payment_id: str
+    method: str
+    amount: int
+    currency: str
+    status: str
+    refunded_total: int = Field(description="Of the payment, this refund included.")
+    refundable: int = Field(description="What the payment may still give back.")
+    gateway_reference: str | None

@@ -43,6 +43,7 @@ class Permission(StrEnum):
     CASH_PAY_OUT = "cash.pay_out"  # take cash out of a drawer for an expense
     DRAWER_OPEN = "cash.no_sale"  # open the drawer without a sale
     SHIFTS_REPORT = "shifts.report"  # X reports during a shift, Z reports after
+    PAYMENTS_REFUND = "payments.refund"  # refund a payment to the tender it came from
     USERS_READ = "users.read"
     USERS_WRITE = "users.write"
     OVERRIDES_GRANT = "overrides.grant"
@@ -62,6 +63,7 @@ SENSITIVE: frozenset[Permission] = frozenset(
         Permission.STORE_CREDIT_ISSUE,
         Permission.CASH_PAY_OUT,
         Permission.DRAWER_OPEN,
+        Permission.PAYMENTS_REFUND,
     }
 )
 
@@ -99,6 +101,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CASH_PAY_OUT,
             Permission.DRAWER_OPEN,
             Permission.SHIFTS_REPORT,
+            Permission.PAYMENTS_REFUND,
             Permission.USERS_READ,
             Permission.OVERRIDES_GRANT,
             Permission.AUDIT_READ,
