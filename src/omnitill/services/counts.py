@@ -62,7 +62,13 @@ from omnitill.domain.inventory.counts import (
 )
 from omnitill.services import audit
 from omnitill.services.auth import authorise
-from omnitill.services.pagination import clamp_limit, cursor_uuid, decode_cursor, encode_cursor
+from omnitill.services.pagination import (
+    check_status_filter,
+    clamp_limit,
+    cursor_uuid,
+    decode_cursor,
+    encode_cursor,
+)
 from omnitill.services.references import (
     LineRef,
     accessible_location,
@@ -480,12 +486,7 @@ def find(
     actor.require(Permission.STOCK_READ)
     page = clamp_limit(limit)
     after = decode_cursor(cursor)
-    if status is not None and status not in set(CountStatus):
-        raise ValidationFailed(
-            "count.invalid_status",
-            f"unknown status {status!r}",
-            errors=[FieldError("status", "count.invalid_status", "unknown status")],
-        )
+    check_status_filter(status, CountStatus, "count.invalid_status")
     with db.uow(write=False) as uow:
         stmt = select(CountSession).order_by(CountSession.id.desc()).limit(page + 1)
         if status is not None:

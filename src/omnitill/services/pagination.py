@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import ColumnElement, select
@@ -107,3 +107,15 @@ def page_by_key(
     more = len(rows) > size
     rows = rows[:size]
     return rows, encode_cursor({key: getattr(rows[-1], key)}) if more and rows else None
+
+
+def check_status_filter(status: str | None, allowed: Iterable[str], code: str) -> None:
+    """A list's `status=` filter must name one of `allowed` (422 `code` naming `status`)."""
+    choices = sorted(str(s) for s in allowed)
+    if status is not None and status not in choices:
+        raise ValidationFailed(
+            code,
+            f"{status!r} is not one of {', '.join(choices)}",
+            {"statuses": choices},
+            errors=[FieldError("status", code, "unknown status")],
+        )

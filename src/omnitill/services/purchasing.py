@@ -60,7 +60,13 @@ from omnitill.domain.inventory.purchasing import (
     remaining,
 )
 from omnitill.services import audit, events
-from omnitill.services.pagination import clamp_limit, cursor_uuid, decode_cursor, encode_cursor
+from omnitill.services.pagination import (
+    check_status_filter,
+    clamp_limit,
+    cursor_uuid,
+    decode_cursor,
+    encode_cursor,
+)
 from omnitill.services.references import (
     LineRef,
     accessible_location,
@@ -589,13 +595,7 @@ def list_orders(
     """Orders newest first, one page, filtered by status, supplier code and location code;
     staff bound to stores see only orders shipping to theirs."""
     actor.require(Permission.STOCK_READ)
-    if status is not None and status not in set(POStatus):
-        raise ValidationFailed(
-            "purchasing.invalid_status",
-            f"{status!r} is not a purchase order status",
-            {"statuses": [str(s) for s in POStatus]},
-            errors=[FieldError("status", "purchasing.invalid_status", "unknown status")],
-        )
+    check_status_filter(status, POStatus, "purchasing.invalid_status")
     size = clamp_limit(limit)
     after = decode_cursor(cursor)
     with db.uow(write=False) as uow:

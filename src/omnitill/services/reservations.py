@@ -47,7 +47,13 @@ from omnitill.domain.inventory.reservations import (
     merge_quantities,
 )
 from omnitill.services import audit, events, tracking
-from omnitill.services.pagination import clamp_limit, cursor_uuid, decode_cursor, encode_cursor
+from omnitill.services.pagination import (
+    check_status_filter,
+    clamp_limit,
+    cursor_uuid,
+    decode_cursor,
+    encode_cursor,
+)
 from omnitill.services.references import (
     LineRef,
     accessible_location,
@@ -616,12 +622,7 @@ def find(
     actor.require(Permission.STOCK_RESERVE)
     page = clamp_limit(limit)
     after = decode_cursor(cursor)
-    if status is not None and status not in set(ReservationStatus):
-        raise ValidationFailed(
-            "reservation.invalid_status",
-            f"unknown status {status!r}",
-            errors=[FieldError("status", "reservation.invalid_status", "unknown status")],
-        )
+    check_status_filter(status, ReservationStatus, "reservation.invalid_status")
     with db.uow(write=False) as uow:
         stmt = select(Reservation).order_by(Reservation.id.desc()).limit(page + 1)
         if reference_type is not None:

@@ -41,7 +41,6 @@ from omnitill.domain.errors import (
     FieldError,
     NotFound,
     PermissionDenied,
-    ValidationFailed,
 )
 from omnitill.domain.ids import uuid7
 from omnitill.domain.inventory.buckets import Bucket
@@ -64,7 +63,13 @@ from omnitill.domain.inventory.transfers import (
     split_expected,
 )
 from omnitill.services import audit, tracking
-from omnitill.services.pagination import clamp_limit, cursor_uuid, decode_cursor, encode_cursor
+from omnitill.services.pagination import (
+    check_status_filter,
+    clamp_limit,
+    cursor_uuid,
+    decode_cursor,
+    encode_cursor,
+)
 from omnitill.services.references import LineRef, location_by_code, resolve_lines
 from omnitill.services.retries import run_retrying
 
@@ -611,12 +616,7 @@ def find(
     actor.require(Permission.STOCK_READ)
     page = clamp_limit(limit)
     after = decode_cursor(cursor)
-    if status is not None and status not in set(TransferStatus):
-        raise ValidationFailed(
-            "inventory.transfer_invalid_status",
-            f"unknown status {status!r}",
-            errors=[FieldError("status", "inventory.transfer_invalid_status", "unknown status")],
-        )
+    check_status_filter(status, TransferStatus, "inventory.transfer_invalid_status")
     with db.uow(write=False) as uow:
         stmt = select(Transfer).order_by(Transfer.id.desc()).limit(page + 1)
         if status is not None:
