@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import bindparam, func, select, tuple_
 
 from omnitill.adapters.db.database import Database, UnitOfWork
 from omnitill.adapters.db.models import (
@@ -19,6 +19,7 @@ from omnitill.adapters.db.models import (
     StockMovement,
     User,
     Variant,
+    table,
 )
 from omnitill.adapters.db.repositories import stock as stock_repo
 from omnitill.adapters.db.types import utcnow
@@ -490,23 +491,21 @@ def levels(
     page = clamp_limit(limit)
     after = decode_cursor(cursor)
     with db.uow(write=False) as uow:
-        # Plain columns, not entities: a level is read a hundred at a time (one SKU across an
-        # estate), and ORM identity bookkeeping cost more than the query.
-        stmt = (
-            select(*_LEVEL_COLUMNS, Variant.sku, Location.code)
-            .join(Variant, Variant.id == StockLevel.variant_id)
-            .join(Location, Location.id == StockLevel.location_id)
-            .order_by(Variant.sku, Location.code)
-            .limit(page + 1)
-        )
-        if sku is not None:
-            stmt = stmt.where(Variant.sku == sku)
-        stmt = scope_to_locations(uow, actor, stmt, StockLevel.location_id, location)
-        if after is not None:
-            stmt = stmt.where(
-                tuple_(Variant.sku, Location.code) > tuple_(after["sku"], after["location"])
-            )
-        rows = uow.session.execute(stmt).all()
+        if sku is not None and location is None and after is None and actor.location_ids is None:
+            # The hot read (one SKU across the estate, for availability): a prebuilt Core
+            # statement, compiled once per process.
+            rows = uow.connection.execute(_ONE_SKU, {"sku": sku, "limit": page + 1}).all()
+        else:
+            stmt = _LEVELS.limit(page + 1)
+            if sku is not None:
+                stmt = stmt.where(_variants.c.sku == sku)
+            stmt = scope_to_locations(uow, actor, stmt, StockLevel.location_id, location)
+            if after is not None:
+                stmt = stmt.where(
+                    tuple_(_variants.c.sku, _locations.c.code)
+                    > tuple_(after["sku"], after["location"])
+                )
+            rows = uow.connection.execute(stmt).all()
     items = [_stock_row(row) for row in rows[:page]]
     next_cursor = (
         encode_cursor({"sku": items[-1].sku, "location": items[-1].location})
@@ -532,6 +531,16 @@ _LEVEL_COLUMNS = (
     StockLevel.updated_at,
     stock_repo.AVAILABLE.label("available"),
 )
+_variants, _locations = table(Variant), table(Location)
+# Plain columns, not entities: a level is read a hundred at a time (one SKU across an
+# estate), and ORM bookkeeping cost more than the query.
+_LEVELS = (
+    select(*_LEVEL_COLUMNS, _variants.c.sku, _locations.c.code)
+    .join(_variants, _variants.c.id == StockLevel.variant_id)
+    .join(_locations, _locations.c.id == StockLevel.location_id)
+    .order_by(_variants.c.sku, _locations.c.code)
+)
+_ONE_SKU = _LEVELS.where(_variants.c.sku == bindparam("sku")).limit(bindparam("limit"))
 
 
 def _stock_row(row: Any) -> StockRow:
