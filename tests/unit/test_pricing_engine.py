@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from omnitill.domain.errors import ValidationFailed
 from omnitill.domain.pricing import engine
 from omnitill.domain.pricing.cart import (
     Adjustment,
@@ -402,3 +403,50 @@ def test_real_promotions_combine_with_manual_discounts_and_tax():
         assert x.total == x.net + x.tax_total
     assert len(cheese.unit_discounts) == 1
     assert cart.total == sum(x.total for x in cart.lines)
+
+
+def test_a_gift_card_sold_is_never_discounted_or_taxed_and_counts_in_no_spend():
+    catalog = PromotionCatalog.of(
+        [
+            Promotion(
+                "order-10",
+                "10 % off the order",
+                RuleKind.ORDER_PERCENT,
+                stacking=StackingClass.ORDER,
+                percent=Decimal(10),
+            ),
+        ]
+    )
+    gift = line("1", 1, 0, tax_class="gift_card", stored_value=True, unit_price_override=5000)
+    cart = run(
+        line("0", 1, 2000),
+        gift,
+        promotions=catalog,
+        order_discount=amount(300, "goodwill"),
+        jurisdiction=NYC,
+    )
+    goods, card = cart.lines
+    assert (card.subtotal, card.discount_total, card.tax_total, card.total) == (5000, 0, 0, 5000)
+    assert card.adjustments == ()
+    # the 10 % and the 3.00 land on the goods only
+    assert goods.discount_total == 200 + 300
+    assert cart.total == goods.total + 5000
+
+
+@pytest.mark.parametrize(
+    ("kw", "code"),
+    [
+        ({"quantity": 2, "unit_price_override": 5000}, "pricing.stored_value_quantity"),
+        ({"unit_price_override": None}, "pricing.stored_value_amount"),
+        ({"unit_price_override": 0}, "pricing.stored_value_amount"),
+        (
+            {"unit_price_override": 5000, "manual_discount": amount(100)},
+            "pricing.stored_value_discount",
+        ),
+    ],
+)
+def test_a_gift_card_line_is_one_card_at_a_positive_undiscounted_amount(kw, code):
+    quantity = kw.pop("quantity", 1)
+    with pytest.raises(ValidationFailed) as err:
+        run(line("0", quantity, 0, stored_value=True, **kw))
+    assert code in {e.code for e in err.value.errors}

@@ -96,6 +96,7 @@ def create_product(
     actor: Actor,
     data: ProductInput,
     sold_by_weight: bool = False,
+    gift_card: bool = False,
     keeping: Sequence[StockKeeping | None] = (),
 ) -> ProductRecord:
     """Create a product with all its variants in one transaction, or nothing at all.
@@ -128,6 +129,7 @@ def create_product(
             status=data.status.value,
             options=list(data.options),
             sold_by_weight=sold_by_weight,
+            gift_card=gift_card,
         )
         uow.session.add(product)
         uow.session.flush()
@@ -155,6 +157,7 @@ def update_product(
     product_id: uuid.UUID,
     changes: ProductChanges,
     sold_by_weight: bool | None = None,
+    gift_card: bool | None = None,
 ) -> ProductRecord:
     """Change a product's fields; variant names derived from the old name follow the new one.
 
@@ -200,6 +203,8 @@ def update_product(
             product.status = changes.status.value
         if sold_by_weight is not None:
             product.sold_by_weight = sold_by_weight
+        if gift_card is not None:
+            product.gift_card = gift_card
         for variant in variants:
             if variant.name == old_names[variant.id]:
                 variant.name = variant_display_name(name, options, variant.option_values)

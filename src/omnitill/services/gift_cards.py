@@ -105,7 +105,7 @@ def issue(
     if amount is not None:
         _check_amount(amount)
     with db.uow() as uow:
-        card, code = _new_card(uow, currency, expires_on)
+        card, code = new_card(uow, currency, expires_on)
         if amount is not None:
             activate_in(
                 uow,
@@ -140,7 +140,7 @@ def generate_batch(
             errors=[FieldError("count", "gift_card.invalid_count", "out of range")],
         )
     with db.uow() as uow:
-        made = [_new_card(uow, currency, expires_on) for _ in range(count)]
+        made = [new_card(uow, currency, expires_on) for _ in range(count)]
         audit.record(
             uow,
             action="gift_card.batch_generated",
@@ -153,7 +153,8 @@ def generate_batch(
         return [_view(card, code) for card, code in made]
 
 
-def _new_card(uow: UnitOfWork, currency: str, expires_on: date | None) -> tuple[GiftCard, str]:
+def new_card(uow: UnitOfWork, currency: str, expires_on: date | None) -> tuple[GiftCard, str]:
+    """An inactive card and its number (shown once, never stored)."""
     code = rules.new_code()
     chars = rules.canonical(code)
     assert chars is not None

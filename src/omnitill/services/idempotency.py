@@ -8,9 +8,11 @@ first attempt died mid-flight (process killed) may be taken over after a timeout
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +22,7 @@ from omnitill.adapters.db.models import IdempotencyKey
 from omnitill.adapters.db.types import utcnow
 from omnitill.config import Settings
 from omnitill.domain.errors import Conflict, FieldError, ValidationFailed
+from omnitill.domain.payments import gift_cards as gift_card_rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,15 +118,58 @@ def begin(
 def finish(
     *, db: Database, record_id: uuid.UUID, status: int, content_type: str, body: str
 ) -> None:
-    """Store the response so later requests with the key replay it."""
+    """Store the response so later requests with the key replay it, its secrets left out
+    (`without_secrets`)."""
     with db.uow() as uow:
         record = uow.session.get(IdempotencyKey, record_id)
         if record is not None:
             record.state = "done"
             record.response_status = status
             record.response_content_type = content_type
-            record.response_body = body
+            record.response_body = without_secrets(body, content_type)
         uow.commit()
+
+
+SECRET_KEYS = frozenset({"access_token", "override_token"})
+
+
+def without_secrets(body: str, content_type: str) -> str:
+    """A JSON answer with its bearer secrets nulled: sign-in and override tokens, and gift
+    card numbers. They are shown once, in the first answer, and never kept (only their
+    digests are), so a replay shows them as null."""
+    if "json" not in content_type:
+        return body
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    cleaned, changed = _clean(data)
+    return json.dumps(cleaned) if changed else body
+
+
+def _clean(value: Any) -> tuple[Any, bool]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        changed = False
+        for key, item in value.items():
+            if key in SECRET_KEYS or (key == "code" and _is_gift_card_number(item)):
+                out[key], changed = None, changed or item is not None
+            else:
+                out[key], sub = _clean(item)
+                changed = changed or sub
+        return out, changed
+    if isinstance(value, list):
+        cleaned = [_clean(item) for item in value]
+        return [c for c, _ in cleaned], any(ch for _, ch in cleaned)
+    return value, False
+
+
+def _is_gift_card_number(value: Any) -> bool:
+    return (
+        isinstance(value, str)
+        and value.startswith(gift_card_rules.PREFIX + "-")
+        and gift_card_rules.canonical(value) is not None
+    )
 
 
 def release(*, db: Database, record_id: uuid.UUID) -> None:

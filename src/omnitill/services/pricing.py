@@ -53,6 +53,11 @@ class Fulfillment(StrEnum):
     SHIP = "ship"
 
 
+# Selling a gift card is not a taxable supply: tax is due when the card is spent. No
+# jurisdiction has a rate for this class.
+GIFT_CARD_TAX_CLASS = "gift_card"
+
+
 @dataclass(frozen=True, slots=True)
 class CartLineRequest:
     sku: str | None
@@ -61,6 +66,7 @@ class CartLineRequest:
     unit_price: int | None = None  # a price override; needs sales.price_override
     price_override_reason: str | None = None
     discount: ManualDiscount | None = None  # needs sales.manual_discount
+    gift_card_amount: int | None = None  # a gift card product: the amount loaded on the card
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +135,7 @@ def price_cart(
     """
     _check_shape(request)
     refs = tuple(resolve_lines(uow, [LineRef(x.sku, x.barcode) for x in request.lines]))
-    _check_sellable(refs)
+    _check_sellable(refs, request.lines)
     base_currency = _base_currency(refs)
     currency = request.currency or (place.currency if place else base_currency)
     _check_currency(currency)
@@ -223,14 +229,31 @@ def _check_shape(request: CartRequest) -> None:
         raise ValidationFailed(errors[0].code, "the cart cannot be priced", errors=errors)
 
 
-def _check_sellable(refs: Sequence[VariantRef]) -> None:
+def _check_sellable(refs: Sequence[VariantRef], lines: Sequence[CartLineRequest]) -> None:
     errors = [
         FieldError(f"lines.{i}", "catalog.variant_inactive", f"{ref.sku} is not for sale")
         for i, ref in enumerate(refs)
         if not ref.sellable
     ]
+    for i, (ref, line) in enumerate(zip(refs, lines, strict=True)):
+        errors.extend(_gift_card_errors(i, ref, line))
     if errors:
         raise ValidationFailed(errors[0].code, "some lines cannot be sold", errors=errors)
+
+
+def _gift_card_errors(i: int, ref: VariantRef, line: CartLineRequest) -> list[FieldError]:
+    """A gift card product is sold with the amount loaded (never a price override or a
+    discount); any other product is not."""
+    where = f"lines.{i}.gift_card"
+    if not ref.gift_card:
+        if line.gift_card_amount is None:
+            return []
+        return [FieldError(where, "sale.not_a_gift_card", f"{ref.sku} is not a gift card")]
+    if line.gift_card_amount is None:
+        return [FieldError(f"{where}.amount", "sale.gift_card_amount_required", "required")]
+    if line.unit_price is not None or line.discount is not None:
+        return [FieldError(where, "sale.gift_card_not_discountable", "sold at the amount loaded")]
+    return []
 
 
 def _base_currency(refs: Sequence[VariantRef]) -> str:
@@ -277,15 +300,16 @@ def _cart_line(
         quantity=line.quantity,
         base_price=ref.price_minor,
         compare_at=ref.compare_at_minor,
-        tax_class=ref.tax_class,
+        tax_class=GIFT_CARD_TAX_CLASS if ref.gift_card else ref.tax_class,
         category_ids=categories.get(ref.category_id, frozenset())
         if ref.category_id
         else frozenset(),
         collection_ids=collections.get(product, frozenset()) if product else frozenset(),
         brand_id=str(ref.brand_id) if ref.brand_id else None,
         sold_by_weight=ref.sold_by_weight,
-        unit_price_override=line.unit_price,
+        unit_price_override=line.gift_card_amount if ref.gift_card else line.unit_price,
         manual_discount=line.discount,
+        stored_value=ref.gift_card,
     )
 
 

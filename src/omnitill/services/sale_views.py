@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from omnitill.adapters.db.database import Database, UnitOfWork
 from omnitill.adapters.db.models import (
+    GiftCard,
     Location,
     Register,
     Sale,
@@ -29,6 +30,7 @@ from omnitill.domain.auth.permissions import Permission
 from omnitill.domain.catalog.snapshots import VariantRef
 from omnitill.domain.errors import NotFound
 from omnitill.domain.ids import uuid7
+from omnitill.domain.payments.gift_cards import display as gift_card_display
 from omnitill.domain.pricing.cart import Adjustment, PricedCart
 from omnitill.domain.tax.engine import ComponentTax
 from omnitill.services.pagination import (
@@ -67,6 +69,15 @@ NOT_TRACKED = LineTracking()
 
 
 @dataclass(frozen=True, slots=True)
+class GiftCardSold:
+    """The gift card a line sold: its number only in the answer that activated a new one."""
+
+    id: uuid.UUID
+    display: str
+    code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SaleLineView:
     line_no: int
     sku: str
@@ -91,6 +102,7 @@ class SaleLineView:
     lots: tuple[LotSold, ...] = ()
     serials: tuple[str, ...] = ()
     warranty_starts_on: date | None = None
+    gift_card: GiftCardSold | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +208,7 @@ def view_of_new_sale(
     reasons: list[str | None],
     negative: list[str],
     tracked: Sequence[LineTracking | None] | None = None,
+    gift_cards: Mapping[int, GiftCardSold] | None = None,
 ) -> SaleView:
     lines_tracked = list(tracked) if tracked is not None else [None] * len(cart.lines)
     return SaleView(
@@ -240,6 +253,7 @@ def view_of_new_sale(
                 lots=(t or NOT_TRACKED).lots,
                 serials=(t or NOT_TRACKED).serials,
                 warranty_starts_on=(t or NOT_TRACKED).warranty_starts_on,
+                gift_card=(gift_cards or {}).get(i),
             )
             for i, (p, reason, t) in enumerate(zip(cart.lines, reasons, lines_tracked, strict=True))
         ),
@@ -295,6 +309,7 @@ def snapshot_lines(
             "lots": [_lot_json(lot) for lot in x.lots],
             "serials": list(x.serials),
             "warranty_starts_on": x.warranty_starts_on,
+            "gift_card_id": None if x.gift_card is None else x.gift_card.id,
         }
         for x, p, ref in zip(view.lines, cart.lines, refs, strict=True)
     ]
@@ -363,6 +378,16 @@ def load_view(uow: UnitOfWork, sale: Sale) -> SaleView:
     payments = uow.session.scalars(
         select(SalePayment).where(SalePayment.sale_id == sale.id).order_by(SalePayment.seq)
     ).all()
+    card_ids = [x.gift_card_id for x in lines if x.gift_card_id is not None]
+    cards = (
+        dict(
+            uow.session.execute(
+                select(GiftCard.id, GiftCard.code_last4).where(GiftCard.id.in_(card_ids))
+            ).all()
+        )
+        if card_ids
+        else {}
+    )
     adjustments = uow.session.scalars(
         select(SaleAdjustment)
         .where(SaleAdjustment.sale_id == sale.id)
@@ -424,6 +449,9 @@ def load_view(uow: UnitOfWork, sale: Sale) -> SaleView:
                 lots=tuple(_lot_of(lot) for lot in x.lots or ()),
                 serials=tuple(x.serials or ()),
                 warranty_starts_on=x.warranty_starts_on,
+                gift_card=None
+                if x.gift_card_id is None
+                else GiftCardSold(x.gift_card_id, gift_card_display(cards[x.gift_card_id])),
             )
             for x in lines
         ),

@@ -27,19 +27,22 @@ from omnitill.domain.catalog.snapshots import VariantRef
 from omnitill.domain.errors import (
     Conflict,
     FieldError,
+    NotFound,
     ValidationFailed,
 )
 from omnitill.domain.ids import uuid7
 from omnitill.domain.inventory.lots import business_date
+from omnitill.domain.payments.gift_cards import display as gift_card_display
 from omnitill.domain.pricing.cart import ManualDiscount, PricedCart
 from omnitill.domain.sales.receipts import format_receipt_number
 from omnitill.domain.tax.provider import TaxProvider
-from omnitill.services import audit, events, pricing_data, sale_payments, tracking
+from omnitill.services import audit, events, gift_cards, pricing_data, sale_payments, tracking
 from omnitill.services.auth import Authorisation, authorise
 from omnitill.services.pricing import CartLineRequest, CartRequest, Place, price_cart
 from omnitill.services.sale_payments import TenderRequest
 from omnitill.services.sale_views import (
     MANUAL,
+    GiftCardSold,
     LineTracking,
     LotSold,
     SaleLineView,
@@ -59,10 +62,12 @@ from omnitill.services.sale_views import (
 @dataclass(frozen=True, slots=True)
 class SaleLineRequest(CartLineRequest):
     """A register sale line: a cart line, plus the lot it is sold from (None: first expired,
-    first out) and the serial numbers of its units (required for serial-tracked variants)."""
+    first out), the serial numbers of its units (required for serial-tracked variants), and
+    for a gift card the printed card it activates (None: a new card)."""
 
     lot: str | None = None
     serials: tuple[str, ...] = ()
+    gift_card_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,9 +279,13 @@ def _record(
             today=today,
         ),
     )
+    gift_cards_sold = _activate_gift_cards(
+        uow, request=request, refs=priced.refs, cart=cart, sale_id=sale_id, till=till, actor=actor
+    )
     deltas: dict[uuid.UUID, int] = {}
     for ref, line in zip(priced.refs, cart.lines, strict=True):
-        deltas[ref.id] = deltas.get(ref.id, 0) - line.quantity
+        if not ref.gift_card:  # a gift card is stored value, not stock
+            deltas[ref.id] = deltas.get(ref.id, 0) - line.quantity
     levels = stock_repo.add_on_hand_many(conn, location_id=till.location_id, deltas=deltas)
     negative = sorted(vid for vid, level in levels.items() if level < 0)
     skus = {ref.id: ref.sku for ref in priced.refs}
@@ -318,6 +327,7 @@ def _record(
         tracked=[
             _line_tracking(ref, p, today) for ref, p in zip(priced.refs, portions, strict=True)
         ],
+        gift_cards=gift_cards_sold,
     )
     sales_repo.insert_sale(
         conn,
@@ -427,12 +437,63 @@ def _movement_quantities(
     order: the same totals per variant as the level's change."""
     quantities: dict[tuple[uuid.UUID, uuid.UUID | None], int] = {}
     for ref, line, taken in zip(refs, cart.lines, portions, strict=True):
+        if ref.gift_card:
+            continue
         for lot_id, qty in (
             [(None, line.quantity)] if taken is None else [(p.lot_id, p.quantity) for p in taken]
         ):
             key = (ref.id, lot_id)
             quantities[key] = quantities.get(key, 0) - qty
     return sorted(quantities.items(), key=lambda kv: (kv[0][0], str(kv[0][1] or "")))
+
+
+def _activate_gift_cards(
+    uow: UnitOfWork,
+    *,
+    request: SaleRequest,
+    refs: tuple[VariantRef, ...],
+    cart: PricedCart,
+    sale_id: uuid.UUID,
+    till: sales_repo.Till,
+    actor: Actor,
+) -> dict[int, GiftCardSold]:
+    """Each gift card line loads its amount on a card: the printed card it names (inactive
+    until now) or a new one, whose number the sale's answer shows once."""
+    sold: dict[int, GiftCardSold] = {}
+    for i, (ref, line) in enumerate(zip(refs, cart.lines, strict=True)):
+        if not ref.gift_card:
+            continue
+        code = getattr(request.lines[i], "gift_card_code", None)
+        where = f"lines.{i}.gift_card.code"
+        shown = None
+        if code:
+            try:
+                card = gift_cards.find(uow, code, field=where, lock=True)
+            except NotFound as unknown:
+                raise ValidationFailed(
+                    unknown.code,
+                    unknown.message,
+                    errors=[FieldError(where, unknown.code, unknown.message)],
+                ) from unknown
+            if card.currency != cart.currency:
+                raise ValidationFailed(
+                    "gift_card.currency_mismatch",
+                    f"the card holds {card.currency}, the sale is in {cart.currency}",
+                    errors=[FieldError(where, "gift_card.currency_mismatch", card.currency)],
+                )
+        else:
+            card, shown = gift_cards.new_card(uow, cart.currency, None)
+        gift_cards.activate_in(
+            uow,
+            card=card,
+            amount=line.total,
+            actor=actor,
+            reference_type="sale",
+            reference_id=str(sale_id),
+            location_id=till.location_id,
+        )
+        sold[i] = GiftCardSold(card.id, gift_card_display(card.code_last4), shown)
+    return sold
 
 
 def _redeem_promotions(

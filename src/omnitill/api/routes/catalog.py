@@ -177,6 +177,7 @@ def create_product(body: ProductCreate, actor: Writer, db: DbDep) -> ProductRead
             variants=tuple(_variant_input(v) for v in body.variants),
         ),
         sold_by_weight=body.sold_by_weight,
+        gift_card=body.gift_card,
         keeping=[_keeping(v.unit, v.tracking) for v in body.variants],
     )
     return _product_read(record, actor)
@@ -199,12 +200,14 @@ def update_product(
     if "options" in values:
         values["options"] = tuple(values["options"])
     sold_by_weight = values.pop("sold_by_weight", None)
+    gift_card = values.pop("gift_card", None)
     record = catalog_service.update_product(
         db=db,
         actor=actor,
         product_id=product_id,
         changes=ProductChanges(**values, clear=clear),
         sold_by_weight=sold_by_weight,
+        gift_card=gift_card,
     )
     return _product_read(record, actor)
 
@@ -353,6 +356,7 @@ def _product_read(record: catalog_service.ProductRecord, actor: Actor) -> Produc
         tracking=p.tracking,
         status=p.status,
         sold_by_weight=p.sold_by_weight,
+        gift_card=p.gift_card,
         options=p.options,
         variants=[
             _variant_read(catalog_service.VariantRecord(v, p), actor) for v in record.variants

@@ -41,6 +41,7 @@ def cart_line(body: CartLineCreate) -> CartLineRequest:
         unit_price=body.unit_price,
         price_override_reason=body.price_override_reason,
         discount=manual_discount(body.discount),
+        gift_card_amount=None if body.gift_card is None else body.gift_card.amount,
     )
 
 

@@ -24,6 +24,7 @@ from omnitill.api.deps import (
 from omnitill.api.routes.quotes import cart_line, manual_discount, taxes_read
 from omnitill.api.schemas.quotes import AdjustmentRead, AppliedPromotionRead
 from omnitill.api.schemas.sales import (
+    GiftCardSoldRead,
     PaymentRead,
     SaleCreate,
     SaleLineCreate,
@@ -123,6 +124,11 @@ def _line_read(x: sale_service.SaleLineView) -> SaleLineRead:
         ],
         serials=list(x.serials),
         warranty_starts_on=x.warranty_starts_on,
+        gift_card=None
+        if x.gift_card is None
+        else GiftCardSoldRead(
+            id=str(x.gift_card.id), display=x.gift_card.display, code=x.gift_card.code
+        ),
     )
 
 
@@ -132,6 +138,7 @@ def _sale_line(body: SaleLineCreate) -> sale_service.SaleLineRequest:
         **{f.name: getattr(priced, f.name) for f in dataclasses.fields(priced)},
         lot=body.lot,
         serials=tuple(body.serials or ()),
+        gift_card_code=None if body.gift_card is None else body.gift_card.code,
     )
 
 

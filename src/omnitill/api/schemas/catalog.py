@@ -32,6 +32,10 @@ _BARCODE = "GTIN-8, UPC-A (GTIN-12), EAN-13 or GTIN-14 with a valid check digit;
 _PRICE = "Selling price in minor units of `currency` (1999 = 19.99 USD); zero or more."
 _OPTION_VALUES = "This variant's value for each of the product's options."
 _BY_WEIGHT = "Priced per kilogram and sold in grams (variant prices are per kg)."
+_GIFT_CARD = (
+    "A gift card: sold at the amount the customer loads (a sale line's `gift_card`), never "
+    "discounted or taxed, and not stock."
+)
 
 
 class CategoryCreate(BaseModel):
@@ -185,6 +189,7 @@ class ProductCreate(BaseModel):
     )
     status: CatalogStatus = Field(CatalogStatus.ACTIVE, description="Draft products are not sold.")
     sold_by_weight: bool = Field(False, description=_BY_WEIGHT)
+    gift_card: bool = Field(False, description=_GIFT_CARD)
     options: list[str] = Field(
         default_factory=list,
         max_length=10,
@@ -207,6 +212,7 @@ class ProductUpdate(BaseModel):
     tracking: Tracking | None = None
     status: CatalogStatus | None = None
     sold_by_weight: bool | None = Field(None, description=_BY_WEIGHT)
+    gift_card: bool | None = Field(None, description=_GIFT_CARD)
     options: list[str] | None = Field(
         None, max_length=10, description="Options still used by a variant cannot be removed."
     )
@@ -265,6 +271,7 @@ class ProductRead(BaseModel):
     tracking: Tracking
     status: CatalogStatus
     sold_by_weight: bool = Field(description=_BY_WEIGHT)
+    gift_card: bool = Field(default=False, description=_GIFT_CARD)
     options: list[str]
     variants: list[VariantRead]
     created_at: datetime

@@ -26,6 +26,17 @@ class DiscountCreate(BaseModel):
     reason: str = Field(max_length=200, description="Required; recorded with the sale.")
 
 
+class GiftCardLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: int = Field(description="Minor units loaded on the card: the line's price.")
+    code: str | None = Field(
+        default=None,
+        max_length=40,
+        description="Sales only: the printed card it activates; omitted, a new card is issued "
+        "and its number is in the sale's answer (once).",
+    )
+
+
 class CartLineCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sku: str | None = Field(default=None, max_length=64, description="Give sku or barcode.")
@@ -38,6 +49,11 @@ class CartLineCreate(BaseModel):
     )
     price_override_reason: str | None = Field(default=None, max_length=200)
     discount: DiscountCreate | None = None
+    gift_card: GiftCardLineIn | None = Field(
+        default=None,
+        description="For a gift card product: sold at the amount loaded, never discounted "
+        "or taxed (tax is due when the card is spent), and not stock.",
+    )
 
 
 class AddressIn(BaseModel):

@@ -47,6 +47,15 @@ class SaleLineCreate(CartLineCreate):
     )
 
 
+class GiftCardSoldRead(BaseModel):
+    id: str
+    display: str = Field(description="The number masked but its last four characters.")
+    code: str | None = Field(
+        default=None,
+        description="The full number of a card issued by this sale: in its first answer only.",
+    )
+
+
 class PaymentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     method: str = Field(description="cash | card | gift_card | store_credit | qr")
@@ -121,6 +130,9 @@ class SaleLineRead(BaseModel):
     warranty_starts_on: date | None = Field(
         default=None,
         description="Serial-tracked variants: the warranty start (the store's business date).",
+    )
+    gift_card: GiftCardSoldRead | None = Field(
+        default=None, description="A gift card line: the card it activated."
     )
 
 

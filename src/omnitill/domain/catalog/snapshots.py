@@ -26,6 +26,7 @@ class VariantRef:
     category_id: uuid.UUID | None = None
     unit: str = "each"  # the base unit quantities count in: each | g | ml
     tracking: str = "none"  # none | lot (with expiry dates) | serial (one by one)
+    gift_card: bool = False  # sold at the amount loaded; no discount, no tax, no stock
 
     @property
     def sellable(self) -> bool:

@@ -55,6 +55,10 @@ class CartLine:
     sold_by_weight: bool = False
     unit_price_override: int | None = None  # permitted manual price, in the cart's currency
     manual_discount: ManualDiscount | None = None
+    # Stored value (a gift card sold): priced at `unit_price_override`, the amount loaded;
+    # no promotion, manual or order discount touches it, and its tax class should be one no
+    # jurisdiction taxes (tax is due when the value is spent).
+    stored_value: bool = False
 
 
 @dataclass(frozen=True, slots=True)

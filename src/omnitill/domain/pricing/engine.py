@@ -76,8 +76,9 @@ def price(data: PricingInput) -> PricedCart:
        the quantity in grams, so subtotal = unit price x grams / 1000, rounded half-up.
     3. The manual line discount: a percent of the subtotal, or an amount; capped at it.
     4. Promotions (`promotions.engine.apply_promotions`) on each line's amount after the
-       manual line discount. Skipped when the input has no promotion catalog and no coupon
-       codes; a code entered without a catalog is still answered (as unknown).
+       manual line discount. Stored value (a gift card sold, `stored_value`) takes no part
+       in promotions or the order discount. Skipped when the input has no promotion catalog
+       and no coupon codes; a code entered without a catalog is still answered (as unknown).
     5. The manual order discount, on what the lines still cost, split over them by largest
        remainder and capped at that sum.
     6. Tax (asked of `data.tax_provider`, by default the built-in `compute_tax`) when
@@ -123,15 +124,12 @@ def price(data: PricingInput) -> PricedCart:
         for x, subtotal in zip(data.lines, subtotals, strict=True)
     ]
     after_manual = [s - m for s, m in zip(subtotals, manual, strict=True)]
-    promo = _promotions(data, prices, after_manual)
-    by_promotion: Sequence[LineAdjustments | None] = (
-        [None] * len(data.lines) if promo is None else promo.lines
-    )
+    promo, by_promotion = _promotions(data, prices, after_manual)
     partial = [_Discounts.of(m, p) for m, p in zip(manual, by_promotion, strict=True)]
     remaining = [s - d.total for s, d in zip(subtotals, partial, strict=True)]
     order = allocate_order_discount(
         data.order_discount,
-        remaining,
+        [0 if x.stored_value else r for x, r in zip(data.lines, remaining, strict=True)],
         tie_keys=[_tie_key(x, p, r) for x, p, r in zip(data.lines, prices, remaining, strict=True)],
     )
     discounts = [
@@ -201,10 +199,14 @@ def _subtotal(line: CartLine, unit_price: int) -> int:
 
 def _promotions(
     data: PricingInput, prices: Sequence[ResolvedPrice], amounts: Sequence[int]
-) -> PromotionResult | None:
+) -> tuple[PromotionResult | None, list[LineAdjustments | None]]:
+    """The promotions result and each line's adjustments (None: the line took no part)."""
+    per_line: list[LineAdjustments | None] = [None] * len(data.lines)
     if data.promotions is None and not data.coupon_codes:
-        return None
-    return apply_promotions(
+        return None, per_line
+    # Stored value (a gift card sold) takes no part: not discounted, not counted in a spend.
+    goods = [i for i, x in enumerate(data.lines) if not x.stored_value]
+    result = apply_promotions(
         PromotionInput(
             context=data.context,
             lines=[
@@ -212,14 +214,14 @@ def _promotions(
                     key=x.key,
                     variant_id=x.variant_id,
                     quantity=x.quantity,
-                    unit_price=p.unit_price,
-                    amount=amount,
+                    unit_price=prices[i].unit_price,
+                    amount=amounts[i],
                     category_ids=x.category_ids,
                     collection_ids=x.collection_ids,
                     brand_id=x.brand_id,
                     sold_by_weight=x.sold_by_weight,
                 )
-                for x, p, amount in zip(data.lines, prices, amounts, strict=True)
+                for i, x in ((i, data.lines[i]) for i in goods)
             ],
             catalog=_NO_PROMOTIONS if data.promotions is None else data.promotions,
             usage=data.usage,
@@ -227,6 +229,9 @@ def _promotions(
             coupon_codes=data.coupon_codes,
         )
     )
+    for i, adjusted in zip(goods, result.lines, strict=True):
+        per_line[i] = adjusted
+    return result, per_line
 
 
 def _taxes(

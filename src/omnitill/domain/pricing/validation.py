@@ -73,4 +73,32 @@ def _line_errors(line: CartLine, field: str) -> list[FieldError]:
         )
     if line.manual_discount is not None:
         errors.extend(discount_errors(line.manual_discount, f"{field}.manual_discount"))
+    if line.stored_value:
+        errors.extend(_stored_value_errors(line, field))
+    return errors
+
+
+def _stored_value_errors(line: CartLine, field: str) -> list[FieldError]:
+    """A gift card sold: one card per line, at the positive amount loaded, undiscounted."""
+    errors: list[FieldError] = []
+    if line.quantity != 1:
+        errors.append(
+            FieldError(f"{field}.quantity", "pricing.stored_value_quantity", "one card a line")
+        )
+    if line.unit_price_override is None or line.unit_price_override <= 0:
+        errors.append(
+            FieldError(
+                f"{field}.unit_price_override",
+                "pricing.stored_value_amount",
+                "the amount loaded, above zero",
+            )
+        )
+    if line.manual_discount is not None:
+        errors.append(
+            FieldError(
+                f"{field}.manual_discount",
+                "pricing.stored_value_discount",
+                "a gift card is never discounted",
+            )
+        )
     return errors

@@ -43,6 +43,9 @@ class Product(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")  # active|draft|archived
     options: Mapped[list[str]] = mapped_column(JSON, default=list)  # ["size", "colour"]
     sold_by_weight: Mapped[bool] = mapped_column(default=False)  # priced per kg, sold in grams
+    # 0008: a gift card product: sold at the amount the customer loads, never discounted or
+    # taxed (tax is due when the card is spent), and not stock.
+    gift_card: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()
 

@@ -76,6 +76,8 @@ class SaleLine(Base):
     lots: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     serials: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     warranty_starts_on: Mapped[date | None]
+    # 0008: the gift card a gift card line activated
+    gift_card_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("gift_cards.id"))
 
 
 class SaleAdjustment(Base):

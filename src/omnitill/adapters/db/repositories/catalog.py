@@ -29,6 +29,7 @@ _REFS = (
         _products.c.category_id,
         _variants.c.unit,
         _variants.c.tracking,
+        _products.c.gift_card,
     )
     .join(_products, _products.c.id == _variants.c.product_id)
     .where(

@@ -124,7 +124,9 @@ def insert_sale(
         conn.execute(_INSERT_ADJUSTMENTS, list(adjustments))
     if taxes:
         conn.execute(_INSERT_TAXES, list(taxes))
-    conn.execute(_INSERT_PAYMENTS, list(payments))
-    conn.execute(_INSERT_MOVEMENTS, list(movements))
+    if payments:  # none when nothing was due (a sale fully discounted)
+        conn.execute(_INSERT_PAYMENTS, list(payments))
+    if movements:  # none when every line is stored value (gift cards)
+        conn.execute(_INSERT_MOVEMENTS, list(movements))
     if exceptions:
         conn.execute(_INSERT_EXCEPTIONS, list(exceptions))

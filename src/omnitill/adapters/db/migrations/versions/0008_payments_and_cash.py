@@ -352,6 +352,20 @@ def upgrade() -> None:
             )
         )
 
+    with op.batch_alter_table("products", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("gift_card", sa.Boolean(), server_default="0", nullable=False)
+        )
+
+    with op.batch_alter_table("sale_lines", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("gift_card_id", sa.Uuid(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_sale_lines_gift_card_id_gift_cards"),
+            "gift_cards",
+            ["gift_card_id"],
+            ["id"],
+        )
+
     with op.batch_alter_table("sale_payments", schema=None) as batch_op:
         batch_op.add_column(sa.Column("payment_id", sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column("tendered_minor", sa.BigInteger(), nullable=True))
@@ -396,6 +410,15 @@ def downgrade() -> None:
         batch_op.drop_column("tendered_minor")
         batch_op.drop_column("payment_id")
     _guard("sale_payments")
+
+    with op.batch_alter_table("sale_lines", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_sale_lines_gift_card_id_gift_cards"), type_="foreignkey"
+        )
+        batch_op.drop_column("gift_card_id")
+
+    with op.batch_alter_table("products", schema=None) as batch_op:
+        batch_op.drop_column("gift_card")
 
     with op.batch_alter_table("locations", schema=None) as batch_op:
         batch_op.drop_column("cash_variance_threshold_minor")
