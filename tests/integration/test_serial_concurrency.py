@@ -19,7 +19,7 @@ from omnitill.domain.auth.permissions import Role
 from omnitill.domain.errors import ValidationFailed
 from omnitill.domain.ids import uuid7
 from omnitill.domain.inventory.lots import business_date
-from omnitill.services import lot_expiry, stock, tracking
+from omnitill.services import lot_expiry, stock, tracking, tracking_serials
 from tests.factories import PASSWORD, make_location, make_register, make_user, make_variant
 
 THREADS = 8
@@ -233,15 +233,15 @@ def test_the_conditional_claim_decides_even_when_the_check_read_a_stale_status(d
         )
         uow.commit()
 
-    stale = tracking._units_of
+    stale = tracking_serials._units_of
 
     def as_before_the_other_sale(conn, variant_id, serials):
         return {
-            s: tracking._Unit(u.id, u.serial, "in_stock", u.location_id)
+            s: tracking_serials._Unit(u.id, u.serial, "in_stock", u.location_id)
             for s, u in stale(conn, variant_id, serials).items()
         }
 
-    monkeypatch.setattr(tracking, "_units_of", as_before_the_other_sale)
+    monkeypatch.setattr(tracking_serials, "_units_of", as_before_the_other_sale)
     with db.uow() as uow, pytest.raises(ValidationFailed, match="another request") as refused:
         tracking.take(
             uow,
