@@ -145,6 +145,14 @@ def test_foreign_cash_counts_at_todays_rate_with_change_in_local_currency(client
     no_rate = sell(client, shop["cashier"], [{"method": "cash", "amount": 5000, "currency": "GBP"}])
     assert no_rate.status_code == 422
     assert no_rate.json()["errors"][0]["field"] == "payments.0.currency"
+    assert no_rate.json()["code"] == "payment.no_exchange_rate"
+    unknown = sell(client, shop["cashier"], [{"method": "cash", "amount": 5000, "currency": "XXQ"}])
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0] == {
+        "field": "payments.0.currency",
+        "code": "money.unknown_currency",
+        "message": "XXQ",
+    }
 
 
 def test_a_card_payment_must_be_this_sales_captured_exact_amount(client, db, shop):

@@ -34,6 +34,7 @@ from omnitill.adapters.db.models import ExchangeRate, Payment, table
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omnitill.domain.ids import uuid7
+from omnitill.domain.money import check_currency
 from omnitill.domain.payments.cash import cash_increment
 from omnitill.domain.payments.tenders import Method, Settlement, TenderInput, settle
 from omnitill.services import gift_cards, shifts, store_credit
@@ -180,6 +181,15 @@ def pay(
 
 def _input(uow: UnitOfWork, t: TenderRequest, currency: str, today: date, i: int) -> TenderInput:
     """The tender for the rules; foreign cash gets the store's rate for today."""
+    if t.currency is not None:
+        try:
+            check_currency(t.currency)
+        except ValidationFailed as exc:
+            raise ValidationFailed(
+                "money.unknown_currency",
+                f"{t.currency!r} is not an ISO 4217 currency",
+                errors=[FieldError(f"payments.{i}.currency", "money.unknown_currency", t.currency)],
+            ) from exc
     if t.currency in (None, currency) or t.method != Method.CASH:
         return TenderInput(t.method, t.amount, t.currency)
     rate = uow.session.scalar(
