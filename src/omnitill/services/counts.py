@@ -7,6 +7,8 @@ increment of on_hand, so sales made after the count stay booked.
 Variants tracked by lot or serial are counted like any other, and their variance is booked
 on on_hand without a lot: a count does not say which lot or serial is missing or found, so
 lot balances and serial units are left as they were (see docs/transfers-counts.md).
+
+The read side (views, `get`, `variances`, `find`) is services/count_views.py.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 
@@ -23,11 +24,9 @@ from omnitill.adapters.db.models import (
     Category,
     CountLine,
     CountSession,
-    Location,
     Product,
     StockLevel,
     StockMovement,
-    User,
     Variant,
 )
 from omnitill.adapters.db.repositories import stock as stock_repo
@@ -37,45 +36,46 @@ from omnitill.adapters.db.types import utcnow
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
 from omnitill.domain.catalog.snapshots import VariantRef
-from omnitill.domain.errors import (
-    Conflict,
-    FieldError,
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
+from omnitill.domain.errors import Conflict, FieldError, ValidationFailed
 from omnitill.domain.ids import uuid7
 from omnitill.domain.inventory.counts import (
     IN_PROGRESS,
     MOVEMENT_KIND,
     CountStatus,
     CountStep,
-    LineVariance,
-    Totals,
     Uncounted,
     allowed_from,
     category_scope,
     check_counts,
     check_step,
-    shows_expected,
-    totals,
 )
 from omnitill.services import audit
 from omnitill.services.auth import authorise
-from omnitill.services.pagination import (
-    check_status_filter,
-    clamp_limit,
-    cursor_uuid,
-    decode_cursor,
-    encode_cursor,
+from omnitill.services.count_views import (
+    CountView,
+    find,
+    get,
+    load_view,
+    location_code,
+    measure,
+    variances,
+    visible_count,
 )
-from omnitill.services.references import (
-    LineRef,
-    accessible_location,
-    resolve_lines,
-    scope_to_locations,
-)
+from omnitill.services.references import LineRef, accessible_location, resolve_lines
 from omnitill.services.retries import run_retrying
+
+__all__ = [
+    "CountEntry",
+    "CountView",
+    "approve",
+    "cancel",
+    "find",
+    "get",
+    "record",
+    "start",
+    "submit",
+    "variances",
+]
 
 REFERENCE_TYPE = "count"
 
@@ -84,44 +84,6 @@ REFERENCE_TYPE = "count"
 class CountEntry:
     sku: str
     counted: int
-
-
-@dataclass(frozen=True, slots=True)
-class CountLineView:
-    """One line; the expected figures are None when the viewer may not see them (blind)."""
-
-    sku: str
-    name: str
-    tracking: str
-    counted: int | None
-    counted_at: datetime | None
-    counted_by: str | None
-    expected_at_start: int | None
-    movements_during: int | None
-    expected_at_count: int | None
-    variance: int | None
-    variance_value: int | None
-    unit_cost: int | None
-    currency: str
-
-
-@dataclass(frozen=True, slots=True)
-class CountView:
-    id: uuid.UUID
-    number: str
-    location: str
-    category: str | None  # slug
-    blind: bool
-    status: str
-    expected_visible: bool
-    started_by: str | None
-    started_at: datetime
-    submitted_at: datetime | None
-    approved_by: str | None
-    approved_at: datetime | None
-    cancelled_at: datetime | None
-    lines: tuple[CountLineView, ...]
-    totals: Totals | None  # None when expected figures are hidden
 
 
 def start(
@@ -187,7 +149,7 @@ def start(
                     )
                 )
             uow.session.flush()
-            view = _view(uow, actor, session)
+            view = load_view(uow, actor, session)
             uow.commit()
             return view
 
@@ -219,7 +181,7 @@ def record(*, db: Database, actor: Actor, number: str, lines: Sequence[CountEntr
 
     def once() -> CountView:
         with db.uow() as uow:
-            session = _visible(uow, actor, number, lock=True)
+            session = visible_count(uow, actor, number, lock=True)
             check_step(session.status, CountStep.RECORD, number=number)
             refs = resolve_lines(uow, [LineRef(line.sku, None) for line in lines])
             existing = {
@@ -246,7 +208,7 @@ def record(*, db: Database, actor: Actor, number: str, lines: Sequence[CountEntr
                 line.counted_at = now
                 line.counted_by_id = actor.user_id
             uow.session.flush()
-            view = _view(uow, actor, session)
+            view = load_view(uow, actor, session)
             uow.commit()
             return view
 
@@ -313,7 +275,7 @@ def _step(*, db: Database, actor: Actor, number: str, step: CountStep) -> CountV
 
     def once() -> CountView:
         with db.uow() as uow:
-            session = _visible(uow, actor, number)
+            session = visible_count(uow, actor, number)
             check_step(session.status, step, number=number)
             stamp = "submitted_at" if step is CountStep.SUBMIT else "cancelled_at"
             _claim(uow, session, step, _STEP_TO[step], {stamp: utcnow()})
@@ -324,9 +286,9 @@ def _step(*, db: Database, actor: Actor, number: str, step: CountStep) -> CountV
                     actor=actor,
                     subject_type="count",
                     subject_id=number,
-                    details={"location": _code(uow, session.location_id)},
+                    details={"location": location_code(uow, session.location_id)},
                 )
-            view = _view(uow, actor, session)
+            view = load_view(uow, actor, session)
             uow.commit()
             return view
 
@@ -378,7 +340,7 @@ def approve(
 
     def once() -> CountView:
         with db.uow() as uow:
-            session = _visible(uow, actor, number)
+            session = visible_count(uow, actor, number)
             check_step(session.status, CountStep.APPROVE, number=number)
             authorisation = authorise(
                 uow,
@@ -395,7 +357,7 @@ def approve(
                 CountStatus.APPROVED,
                 {"approved_at": now, "approved_by_id": actor.user_id},
             )
-            lines, measured = _measure(uow, session, until=now)
+            lines, measured = measure(uow, session, until=now)
             deltas: dict[uuid.UUID, int] = {}
             for line in lines:
                 booked = measured[line.variant_id].booking(policy)
@@ -422,7 +384,7 @@ def approve(
                     )
                 )
             uow.session.flush()
-            view = _view(uow, actor, session)
+            view = load_view(uow, actor, session)
             assert view.totals is not None
             audit.record(
                 uow,
@@ -448,180 +410,3 @@ def approve(
             return view
 
     return run_retrying(once)
-
-
-def get(*, db: Database, actor: Actor, number: str) -> CountView:
-    """The session and its lines; expected figures only for those who may see them."""
-    actor.require(Permission.STOCK_READ)
-    with db.uow(write=False) as uow:
-        return _view(uow, actor, _visible(uow, actor, number))
-
-
-def variances(*, db: Database, actor: Actor, number: str) -> CountView:
-    """The variance report; 403 `count.blind` while a blind count is open, for anyone
-    without `stock.adjust`."""
-    actor.require(Permission.STOCK_READ)
-    with db.uow(write=False) as uow:
-        session = _visible(uow, actor, number)
-        view = _view(uow, actor, session)
-    if not view.expected_visible:
-        raise PermissionDenied(
-            "count.blind",
-            "this count is blind: its variances show once it is submitted",
-            {"number": number},
-        )
-    return view
-
-
-def find(
-    *,
-    db: Database,
-    actor: Actor,
-    location: str | None = None,
-    status: str | None = None,
-    cursor: str | None = None,
-    limit: int | None = None,
-) -> tuple[list[CountView], str | None]:
-    """Count sessions at the actor's locations, newest first; one page (no lines)."""
-    actor.require(Permission.STOCK_READ)
-    page = clamp_limit(limit)
-    after = decode_cursor(cursor)
-    check_status_filter(status, CountStatus, "count.invalid_status")
-    with db.uow(write=False) as uow:
-        stmt = select(CountSession).order_by(CountSession.id.desc()).limit(page + 1)
-        if status is not None:
-            stmt = stmt.where(CountSession.status == status)
-        if after is not None:
-            stmt = stmt.where(CountSession.id < cursor_uuid(after))
-        stmt = scope_to_locations(uow, actor, stmt, CountSession.location_id, location)
-        rows = list(uow.session.scalars(stmt))
-        items = [_view(uow, actor, s, with_lines=False) for s in rows[:page]]
-    more = len(rows) > page
-    return items, encode_cursor({"id": str(items[-1].id)}) if more else None
-
-
-def _visible(uow: UnitOfWork, actor: Actor, number: str, *, lock: bool = False) -> CountSession:
-    stmt = select(CountSession).where(CountSession.number == number)
-    if lock:
-        # Counters write under the session's row lock, so a submit or approval never races
-        # a count being recorded.
-        stmt = stmt.with_for_update()
-    session = uow.session.scalars(stmt).one_or_none()
-    if session is None or not actor.may_access(session.location_id):
-        raise NotFound("count.not_found", f"no count {number}", {"number": number})
-    return session
-
-
-def _code(uow: UnitOfWork, location_id: uuid.UUID) -> str:
-    return uow.session.get_one(Location, location_id).code
-
-
-def _measure(
-    uow: UnitOfWork, session: CountSession, *, until: datetime
-) -> tuple[list[CountLine], dict[uuid.UUID, LineVariance]]:
-    lines = list(
-        uow.session.scalars(
-            select(CountLine)
-            .where(CountLine.count_session_id == session.id)
-            .order_by(CountLine.variant_id)
-        )
-    )
-    during = repo.movements_while_counting(
-        uow.connection, session=session, until=until, exclude_kind=MOVEMENT_KIND
-    )
-    costs = dict(
-        uow.session.execute(
-            select(Variant.id, Variant.cost_minor).where(
-                Variant.id.in_([line.variant_id for line in lines])
-            )
-        ).all()
-    )
-    return lines, {
-        line.variant_id: LineVariance(
-            expected_at_start=line.expected_at_start,
-            movements_during=during.get(line.variant_id, 0),
-            counted=line.counted,
-            unit_cost=costs.get(line.variant_id),
-        )
-        for line in lines
-    }
-
-
-def _view(
-    uow: UnitOfWork, actor: Actor, session: CountSession, *, with_lines: bool = True
-) -> CountView:
-    visible = shows_expected(
-        blind=session.blind, status=session.status, may_adjust=actor.can(Permission.STOCK_ADJUST)
-    )
-    user_ids = {u for u in (session.started_by_id, session.approved_by_id) if u is not None}
-    line_views: list[CountLineView] = []
-    summary: Totals | None = None
-    if with_lines:
-        lines, measured = _measure(uow, session, until=utcnow())
-        user_ids |= {line.counted_by_id for line in lines if line.counted_by_id is not None}
-        variants = {
-            v.id: v
-            for v in uow.session.scalars(
-                select(Variant).where(Variant.id.in_([line.variant_id for line in lines]))
-            )
-        }
-        names = _usernames(uow, user_ids)
-        changes: list[tuple[bool, int | None, int | None]] = []
-        for line in lines:
-            m, v = measured[line.variant_id], variants[line.variant_id]
-            # Once approved, the variance booked (an uncounted line set to zero has one).
-            variance = line.variance if line.variance is not None else m.variance
-            changes.append((line.counted is not None, variance, m.unit_cost))
-            line_views.append(
-                CountLineView(
-                    sku=v.sku,
-                    name=v.name,
-                    tracking=v.tracking,
-                    counted=line.counted,
-                    counted_at=line.counted_at,
-                    counted_by=names.get(line.counted_by_id) if line.counted_by_id else None,
-                    expected_at_start=m.expected_at_start if visible else None,
-                    movements_during=m.movements_during if visible else None,
-                    expected_at_count=m.expected_at_count if visible else None,
-                    variance=variance if visible else None,
-                    variance_value=(
-                        variance * m.unit_cost
-                        if visible and variance is not None and m.unit_cost is not None
-                        else None
-                    ),
-                    unit_cost=m.unit_cost if visible else None,
-                    currency=v.currency,
-                )
-            )
-        line_views.sort(key=lambda lv: lv.sku)
-        summary = totals(changes) if visible else None
-    else:
-        names = _usernames(uow, user_ids)
-    category = (
-        uow.session.scalar(select(Category.slug).where(Category.id == session.category_id))
-        if session.category_id
-        else None
-    )
-    return CountView(
-        id=session.id,
-        number=session.number,
-        location=_code(uow, session.location_id),
-        category=category,
-        blind=session.blind,
-        status=session.status,
-        expected_visible=visible,
-        started_by=names.get(session.started_by_id) if session.started_by_id else None,
-        started_at=session.started_at,
-        submitted_at=session.submitted_at,
-        approved_by=names.get(session.approved_by_id) if session.approved_by_id else None,
-        approved_at=session.approved_at,
-        cancelled_at=session.cancelled_at,
-        lines=tuple(line_views),
-        totals=summary,
-    )
-
-
-def _usernames(uow: UnitOfWork, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not ids:
-        return {}
-    return dict(uow.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())

@@ -5,6 +5,9 @@ conditional UPDATE of its stock level (`reserved += n` only while `available >= 
 (variant id, location id) order so concurrent reservations lock rows alike and cannot
 deadlock. Every state change writes `reserved` movements (and, for fulfil, a sale movement on
 on_hand) that reference the reservation, and an audit entry, in the same transaction.
+
+The read side is services/reservation_views.py; a change of state applied inside a unit of
+work (and the movements every step writes) services/reservation_transitions.py.
 """
 
 from __future__ import annotations
@@ -19,50 +22,52 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from omnitill.adapters.db.database import Database, UnitOfWork
-from omnitill.adapters.db.models import (
-    Location,
-    Reservation,
-    ReservationLine,
-    StockException,
-    StockMovement,
-    User,
-    Variant,
-)
-from omnitill.adapters.db.repositories import catalog as catalog_repo
+from omnitill.adapters.db.models import Reservation, ReservationLine
 from omnitill.adapters.db.repositories import stock as stock_repo
 from omnitill.adapters.db.types import utcnow
-from omnitill.domain.auth.actor import SYSTEM_ACTOR_NAME, Actor
+from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
 from omnitill.domain.catalog.snapshots import VariantRef
-from omnitill.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from omnitill.domain.errors import Conflict, FieldError, ValidationFailed
 from omnitill.domain.ids import uuid7
 from omnitill.domain.inventory.buckets import Bucket
-from omnitill.domain.inventory.lots import business_date
 from omnitill.domain.inventory.reservations import (
-    TARGET,
     ReservationStatus,
     Transition,
     check_request,
     is_noop,
     merge_quantities,
 )
-from omnitill.services import audit, events, tracking
-from omnitill.services.pagination import (
-    check_status_filter,
-    clamp_limit,
-    cursor_uuid,
-    decode_cursor,
-    encode_cursor,
+from omnitill.services import audit, events
+from omnitill.services.references import LineRef, accessible_location, resolve_lines
+from omnitill.services.reservation_transitions import (
+    FulfilSerials,
+    apply_transition,
+    movement,
+    stock_chain,
 )
-from omnitill.services.references import (
-    LineRef,
-    accessible_location,
-    resolve_lines,
-    scope_to_locations,
+from omnitill.services.reservation_views import (
+    ReservationView,
+    find,
+    get,
+    load_views,
+    visible_reservation,
 )
 from omnitill.services.retries import run_retrying
 
-REFERENCE_TYPE = "reservation"
+__all__ = [
+    "FulfilSerials",
+    "ReservationLineInput",
+    "ReservationRequest",
+    "ReservationView",
+    "find",
+    "fulfil",
+    "get",
+    "release",
+    "reserve",
+    "sweep",
+]
+
 SWEEP_BATCH = 100
 
 
@@ -82,27 +87,6 @@ class ReservationRequest:
     location: str
     lines: tuple[ReservationLineInput, ...]
     ttl_seconds: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ReservedLine:
-    sku: str
-    quantity: int
-
-
-@dataclass(frozen=True, slots=True)
-class ReservationView:
-    id: uuid.UUID
-    reference_type: str
-    reference_id: str
-    location: str
-    status: str
-    expires_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    actor: str | None
-    lines: tuple[ReservedLine, ...]
-    replayed: bool = False
 
 
 def reserve(
@@ -178,8 +162,8 @@ def _reserve_once(
             uow.session.add(
                 ReservationLine(reservation_id=reservation.id, variant_id=vid, quantity=wanted[vid])
             )
-            _movement(uow, reservation, vid, Bucket.RESERVED, wanted[vid], "reserve", actor, now)
-        view = _views(uow, [reservation])[0]
+            movement(uow, reservation, vid, Bucket.RESERVED, wanted[vid], "reserve", actor, now)
+        view = load_views(uow, [reservation])[0]
         skus = {ref.id: ref.sku for ref in refs}
         audit.record(
             uow,
@@ -235,7 +219,7 @@ def _replay(
             },
             errors=[FieldError("reference", "reservation.reference_reused", "already used")],
         )
-    return replace(_views(uow, [existing])[0], replayed=True)
+    return replace(load_views(uow, [existing])[0], replayed=True)
 
 
 def _insufficient(
@@ -274,46 +258,9 @@ def _insufficient(
     )
 
 
-def _movement(
-    uow: UnitOfWork,
-    reservation: Reservation,
-    variant_id: uuid.UUID,
-    bucket: Bucket,
-    quantity: int,
-    kind: str,
-    actor: Actor | None,
-    now: datetime,
-    lot_id: uuid.UUID | None = None,
-) -> None:
-    uow.session.add(
-        StockMovement(
-            id=uuid7(),
-            variant_id=variant_id,
-            location_id=reservation.location_id,
-            bucket=str(bucket),
-            quantity=quantity,
-            kind=kind,
-            reason=f"{reservation.reference_type} {reservation.reference_id}",
-            reference_type=REFERENCE_TYPE,
-            reference_id=str(reservation.id),
-            actor_id=actor.user_id if actor else None,
-            created_at=now,
-            lot_id=lot_id,
-        )
-    )
-
-
 def release(*, db: Database, actor: Actor, reservation_id: uuid.UUID) -> ReservationView:
     """Give the units back (`released`); releasing again, or an expired one, changes nothing."""
     return _change(db=db, actor=actor, reservation_id=reservation_id, how=Transition.RELEASE)
-
-
-@dataclass(frozen=True, slots=True)
-class FulfilSerials:
-    """The serial numbers of the units of one serial-tracked SKU handed over at fulfilment."""
-
-    sku: str
-    serials: tuple[str, ...]
 
 
 def fulfil(
@@ -353,9 +300,9 @@ def _change(
 
     def once() -> ReservationView:
         with db.uow() as uow:
-            reservation = _visible(uow, actor, reservation_id)
+            reservation = visible_reservation(uow, actor, reservation_id)
             now = utcnow()
-            if not _apply(
+            if not apply_transition(
                 uow,
                 reservation_id=reservation_id,
                 how=how,
@@ -366,205 +313,11 @@ def _change(
                 uow.session.refresh(reservation)  # lost to a concurrent change: decide again
                 if not is_noop(ReservationStatus(reservation.status), how):
                     raise Conflict("reservation.concurrent_write", "retry the request")
-            view = _views(uow, [reservation])[0]
+            view = load_views(uow, [reservation])[0]
             uow.commit()
             return view
 
     return run_retrying(once)
-
-
-def _apply(
-    uow: UnitOfWork,
-    *,
-    reservation_id: uuid.UUID,
-    how: Transition,
-    actor: Actor | None,
-    now: datetime,
-    expired_by: datetime | None = None,
-    serials: Sequence[FulfilSerials] = (),
-) -> bool:
-    """Claim the reservation for `how` and move its units; False if it was not active."""
-    conn = uow.connection
-    if not stock_repo.claim_reservation(
-        conn,
-        reservation_id=reservation_id,
-        to_status=TARGET[how],
-        now=now,
-        expired_by=expired_by,
-    ):
-        return False
-    reservation = uow.session.get_one(Reservation, reservation_id, populate_existing=True)
-    lines = uow.session.scalars(
-        select(ReservationLine)
-        .where(ReservationLine.reservation_id == reservation_id)
-        .order_by(ReservationLine.variant_id)
-    ).all()
-    portions: dict[uuid.UUID, list[tracking.Portion]] = {}
-    if how is Transition.FULFIL and actor is not None:
-        portions = _take_tracked(
-            uow, reservation=reservation, lines=lines, serials=serials, actor=actor, now=now
-        )
-    for line in lines:
-        ship = how is Transition.FULFIL
-        on_hand = stock_repo.unreserve(
-            conn,
-            variant_id=line.variant_id,
-            location_id=reservation.location_id,
-            quantity=line.quantity,
-            ship=ship,
-        )
-        _movement(
-            uow, reservation, line.variant_id, Bucket.RESERVED, -line.quantity, str(how), actor, now
-        )
-        if ship:
-            for portion in portions.get(line.variant_id) or [tracking.Portion(line.quantity)]:
-                _movement(
-                    uow,
-                    reservation,
-                    line.variant_id,
-                    Bucket.ON_HAND,
-                    -portion.quantity,
-                    "sale",
-                    actor,
-                    now,
-                    lot_id=portion.lot_id,
-                )
-            if on_hand < 0:
-                uow.session.add(
-                    StockException(
-                        variant_id=line.variant_id,
-                        location_id=reservation.location_id,
-                        kind="negative_stock",
-                        on_hand_after=on_hand,
-                        reference_type=REFERENCE_TYPE,
-                        reference_id=str(reservation.id),
-                    )
-                )
-    code = uow.session.scalar(select(Location.code).where(Location.id == reservation.location_id))
-    audit.record(
-        uow,
-        chain=stock_chain(code or str(reservation.location_id)),
-        action=f"stock.reservation_{TARGET[how]}",
-        actor=actor or SYSTEM_ACTOR_NAME,
-        subject_type="reservation",
-        subject_id=str(reservation_id),
-        details={
-            "reference": {"type": reservation.reference_type, "id": reservation.reference_id},
-            "lines": [
-                {"variant_id": str(line.variant_id), "quantity": line.quantity} for line in lines
-            ],
-        },
-    )
-    events.emit(  # reservation.released | .fulfilled | .expired, with the change (DESIGN 7)
-        uow,
-        topic=f"reservation.{TARGET[how]}",
-        aggregate_type="reservation",
-        aggregate_id=str(reservation_id),
-        payload={
-            "reference": {"type": reservation.reference_type, "id": reservation.reference_id},
-            "location": code,
-            "lines": [
-                {"variant_id": str(line.variant_id), "quantity": line.quantity} for line in lines
-            ],
-        },
-    )
-    return True
-
-
-def _take_tracked(
-    uow: UnitOfWork,
-    *,
-    reservation: Reservation,
-    lines: Sequence[ReservationLine],
-    serials: Sequence[FulfilSerials],
-    actor: Actor,
-    now: datetime,
-) -> dict[uuid.UUID, list[tracking.Portion]]:
-    """The lots and serials the fulfilled units leave, per variant (untracked: none).
-
-    Taken before the levels change, in variant id order, as a sale takes them."""
-    known: dict[uuid.UUID, tuple[str, str]] = {
-        vid: (sku, how_tracked)
-        for vid, sku, how_tracked in uow.session.execute(
-            select(Variant.id, Variant.sku, Variant.tracking).where(
-                Variant.id.in_([line.variant_id for line in lines])
-            )
-        )
-    }
-    given = {entry.sku: (j, entry) for j, entry in enumerate(serials)}
-    reserved = {sku for sku, _ in known.values()}
-    errors = [
-        FieldError(f"lines.{j}.sku", "reservation.sku_not_reserved", f"{sku} is not reserved")
-        for sku, (j, _entry) in given.items()
-        if sku not in reserved
-    ]
-    if errors:
-        raise ValidationFailed(errors[0].code, "serials given for SKUs not reserved", errors=errors)
-    wanted = [
-        line
-        for line in lines
-        if known[line.variant_id][1] != "none" or known[line.variant_id][0] in given
-    ]
-    if not wanted:
-        return {}
-    refs = _refs(uow, sorted({known[line.variant_id][0] for line in wanted}))
-    context = _context(uow, reservation, actor, now)
-    taken: dict[uuid.UUID, list[tracking.Portion]] = {}
-    for line in wanted:
-        sku, how_tracked = known[line.variant_id]
-        found = given.get(sku)
-        if how_tracked == "serial" and found is None:
-            raise ValidationFailed(
-                "inventory.serials_count_mismatch",
-                f"{line.quantity} units of {sku} need their serial numbers",
-                {"sku": sku, "quantity": line.quantity},
-                errors=[
-                    FieldError(
-                        "lines",
-                        "inventory.serials_count_mismatch",
-                        f"{sku} needs {line.quantity} serial numbers",
-                    )
-                ],
-            )
-        taken[line.variant_id] = tracking.take(
-            uow,
-            variant=refs[sku],
-            location_id=reservation.location_id,
-            quantity=line.quantity,
-            tracked=tracking.Tracked(serials=found[1].serials if found else ()),
-            serial_status="sold",
-            context=context,
-            allow_short=True,
-            field_prefix=f"lines.{found[0]}" if found else "lines",
-        )
-    return taken
-
-
-def _refs(uow: UnitOfWork, skus: list[str]) -> dict[str, VariantRef]:
-    by_sku, _ = catalog_repo.variant_refs(uow.connection, skus=skus, barcodes=[])
-    return by_sku
-
-
-def _context(
-    uow: UnitOfWork, reservation: Reservation, actor: Actor, now: datetime
-) -> tracking.Context:
-    timezone = uow.session.scalar(
-        select(Location.timezone).where(Location.id == reservation.location_id)
-    )
-    return tracking.Context(
-        actor=actor,
-        event="sold",
-        reference_type=REFERENCE_TYPE,
-        reference_id=str(reservation.id),
-        now=now,
-        today=business_date(now, timezone or "UTC"),
-    )
-
-
-def stock_chain(location_code: str) -> str:
-    """Reservations of one store are audited on that store's own chain, so reservations at
-    different stores never queue on one chain head (as sales use one chain per register)."""
-    return f"stock:{location_code}"
 
 
 def sweep(*, db: Database, now: datetime | None = None, batch_size: int = SWEEP_BATCH) -> int:
@@ -588,7 +341,7 @@ def sweep(*, db: Database, now: datetime | None = None, batch_size: int = SWEEP_
 
 def _expire_one(db: Database, reservation_id: uuid.UUID, now: datetime) -> bool:
     with db.uow() as uow:
-        done = _apply(
+        done = apply_transition(
             uow,
             reservation_id=reservation_id,
             how=Transition.EXPIRE,
@@ -598,100 +351,3 @@ def _expire_one(db: Database, reservation_id: uuid.UUID, now: datetime) -> bool:
         )
         uow.commit()
         return done
-
-
-def get(*, db: Database, actor: Actor, reservation_id: uuid.UUID) -> ReservationView:
-    """One reservation with its lines (404 if unknown, 403 outside the actor's stores)."""
-    actor.require(Permission.STOCK_RESERVE)
-    with db.uow(write=False) as uow:
-        return _views(uow, [_visible(uow, actor, reservation_id)])[0]
-
-
-def find(
-    *,
-    db: Database,
-    actor: Actor,
-    reference_type: str | None = None,
-    reference_id: str | None = None,
-    location: str | None = None,
-    status: str | None = None,
-    cursor: str | None = None,
-    limit: int | None = None,
-) -> tuple[list[ReservationView], str | None]:
-    """Reservations, newest first, filtered by reference, location and status; one page."""
-    actor.require(Permission.STOCK_RESERVE)
-    page = clamp_limit(limit)
-    after = decode_cursor(cursor)
-    check_status_filter(status, ReservationStatus, "reservation.invalid_status")
-    with db.uow(write=False) as uow:
-        stmt = select(Reservation).order_by(Reservation.id.desc()).limit(page + 1)
-        if reference_type is not None:
-            stmt = stmt.where(Reservation.reference_type == reference_type)
-        if reference_id is not None:
-            stmt = stmt.where(Reservation.reference_id == reference_id)
-        if status is not None:
-            stmt = stmt.where(Reservation.status == status)
-        if after is not None:
-            stmt = stmt.where(Reservation.id < cursor_uuid(after))
-        stmt = scope_to_locations(uow, actor, stmt, Reservation.location_id, location)
-        rows = list(uow.session.scalars(stmt))
-        items = _views(uow, rows[:page])
-    more = len(rows) > page
-    return items, encode_cursor({"id": str(items[-1].id)}) if more else None
-
-
-def _visible(uow: UnitOfWork, actor: Actor, reservation_id: uuid.UUID) -> Reservation:
-    reservation = uow.session.get(Reservation, reservation_id)
-    if reservation is None or not actor.may_access(reservation.location_id):
-        raise NotFound(
-            "reservation.not_found",
-            f"no reservation {reservation_id}",
-            {"id": str(reservation_id)},
-        )
-    return reservation
-
-
-def _views(uow: UnitOfWork, reservations: list[Reservation]) -> list[ReservationView]:
-    if not reservations:
-        return []
-    ids = [r.id for r in reservations]
-    lines: dict[uuid.UUID, list[ReservedLine]] = {rid: [] for rid in ids}
-    for rid, sku, qty in uow.session.execute(
-        select(ReservationLine.reservation_id, Variant.sku, ReservationLine.quantity)
-        .join(Variant, Variant.id == ReservationLine.variant_id)
-        .where(ReservationLine.reservation_id.in_(ids))
-        .order_by(Variant.sku)
-    ):
-        lines[rid].append(ReservedLine(sku, qty))
-    codes = dict(
-        uow.session.execute(
-            select(Location.id, Location.code).where(
-                Location.id.in_(sorted({r.location_id for r in reservations}))
-            )
-        ).all()
-    )
-    actor_ids = {r.actor_id for r in reservations if r.actor_id is not None}
-    names = (
-        dict(
-            uow.session.execute(
-                select(User.id, User.username).where(User.id.in_(sorted(actor_ids)))
-            ).all()
-        )
-        if actor_ids
-        else {}
-    )
-    return [
-        ReservationView(
-            id=r.id,
-            reference_type=r.reference_type,
-            reference_id=r.reference_id,
-            location=codes[r.location_id],
-            status=r.status,
-            expires_at=r.expires_at,
-            created_at=r.created_at,
-            updated_at=r.updated_at,
-            actor=names.get(r.actor_id) if r.actor_id else None,
-            lines=tuple(lines[r.id]),
-        )
-        for r in reservations
-    ]
