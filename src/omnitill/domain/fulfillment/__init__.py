@@ -1,0 +1,1 @@
+"""Fulfillment rules: which locations fulfil an order (`routing`), pure and deterministic."""
