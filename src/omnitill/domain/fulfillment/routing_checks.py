@@ -97,7 +97,9 @@ def _coordinates(
         )
 
 
-def _check_location(i: int, location: CandidateLocation) -> Iterable[FieldError]:
+def _check_location(
+    i: int, location: CandidateLocation, variants: frozenset[str]
+) -> Iterable[FieldError]:
     prefix = f"locations.{i}"
     if location.kind not in _KINDS:
         yield FieldError(
@@ -113,8 +115,11 @@ def _check_location(i: int, location: CandidateLocation) -> Iterable[FieldError]
         yield FieldError(
             f"{prefix}.last_heard_at", "routing.naive_time", "must carry a time zone (UTC)"
         )
-    for variant_id, stock in location.stock.items():
-        if stock.safety_stock < 0:
+    # Only the stock of the variants ordered is read, so only it is checked: a location may
+    # carry thousands of others.
+    for variant_id in sorted(variants):
+        stock = location.stock.get(variant_id)
+        if stock is not None and stock.safety_stock < 0:
             yield FieldError(
                 f"{prefix}.stock.{variant_id}.safety_stock",
                 "routing.invalid_quantity",
@@ -126,6 +131,7 @@ def _check_locations(request: RoutingRequest) -> Iterable[FieldError]:
     if not request.locations:
         yield FieldError("locations", "routing.no_candidates", "at least one location")
     seen: set[str] = set()
+    variants = frozenset(line.variant_id for line in request.lines)
     for i, location in enumerate(request.locations):
         if not location.code:
             yield FieldError(f"locations.{i}.code", "routing.value_required", "required")
@@ -136,7 +142,7 @@ def _check_locations(request: RoutingRequest) -> Iterable[FieldError]:
                 f"{location.code} is repeated",
             )
         seen.add(location.code)
-        yield from _check_location(i, location)
+        yield from _check_location(i, location, variants)
 
 
 def _check_destination(request: RoutingRequest) -> Iterable[FieldError]:
