@@ -1,0 +1,1 @@
+"""Integrations with the outside: webhooks (signing, verification, retry schedule)."""
