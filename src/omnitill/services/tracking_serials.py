@@ -138,6 +138,24 @@ def _claim(
     return conn.execute(stmt).first() is not None
 
 
+def _listed_units(
+    conn: Connection,
+    variant: VariantRef,
+    serials: Sequence[str],
+    quantity: int,
+    field_prefix: str,
+) -> tuple[list[str], dict[str, _Unit]]:
+    """The serials as listed (trimmed; 422 unless one per unit, none repeated or blank) and
+    the units of the variant that carry them."""
+    cleaned = [s.strip() for s in serials]
+    _refuse(
+        _list_errors(cleaned, quantity, field_prefix),
+        "the serial numbers do not fit the line",
+        {"sku": variant.sku},
+    )
+    return cleaned, _units_of(conn, variant.id, cleaned)
+
+
 def _not_in_stock(serial: str, status: str, where: str, expected: str) -> FieldError:
     message = f"{serial} is {status}, not {expected}"
     return FieldError(where, "inventory.serial_not_in_stock", message)
@@ -156,10 +174,8 @@ def take_serials(
     field_prefix: str,
 ) -> Portion:
     """Claim each serial (one conditional UPDATE each, in unit id order) for `to_status`."""
-    serials = [s.strip() for s in serials]
-    errors = _list_errors(serials, quantity, field_prefix)
-    _refuse(errors, "the serial numbers do not fit the line", {"sku": variant.sku})
-    units = _units_of(conn, variant.id, serials)
+    serials, units = _listed_units(conn, variant, serials, quantity, field_prefix)
+    errors: list[FieldError] = []
     codes = _location_codes(conn, {u.location_id for u in units.values()} | {location_id})
     problems: list[dict[str, Any]] = []
     for i, serial in enumerate(serials):
@@ -248,10 +264,8 @@ def receive_serials(
     field_prefix: str,
 ) -> Portion:
     """New units, or units that left the business and come back (their history goes on)."""
-    serials = [s.strip() for s in serials]
-    errors = _list_errors(serials, quantity, field_prefix)
-    _refuse(errors, "the serial numbers do not fit the line", {"sku": variant.sku})
-    units = _units_of(conn, variant.id, serials)
+    serials, units = _listed_units(conn, variant, serials, quantity, field_prefix)
+    errors: list[FieldError] = []
     codes = _location_codes(conn, {u.location_id for u in units.values()})
     problems: list[dict[str, Any]] = []
     for i, serial in enumerate(serials):
@@ -337,10 +351,8 @@ def move_serials_in(
     field_prefix: str,
 ) -> Portion:
     """Units a take moved on (a transfer shipped) arrive here: each must be `from_status`."""
-    serials = [s.strip() for s in serials]
-    errors = _list_errors(serials, quantity, field_prefix)
-    _refuse(errors, "the serial numbers do not fit the line", {"sku": variant.sku})
-    units = _units_of(conn, variant.id, serials)
+    serials, units = _listed_units(conn, variant, serials, quantity, field_prefix)
+    errors: list[FieldError] = []
     for i, serial in enumerate(serials):
         where = f"{field_prefix}serials.{i}"
         unit = units.get(serial)
