@@ -11,6 +11,12 @@ from omnitill.adapters.db.models.catalog import (
     Variant,
 )
 from omnitill.adapters.db.models.customers import Customer, CustomerAddress
+from omnitill.adapters.db.models.integrations import (
+    EventCursor,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from omnitill.adapters.db.models.inventory import (
     CountLine,
     CountSession,
@@ -29,6 +35,17 @@ from omnitill.adapters.db.models.inventory import (
     TransferLine,
 )
 from omnitill.adapters.db.models.locations import Location, Register
+from omnitill.adapters.db.models.orders import (
+    Channel,
+    Notification,
+    Order,
+    OrderAllocation,
+    OrderEvent,
+    OrderFulfillment,
+    OrderLine,
+    Shipment,
+    ShipmentEvent,
+)
 from omnitill.adapters.db.models.payments import (
     CashMovement,
     GiftCard,
@@ -81,6 +98,7 @@ __all__ = [
     "CashMovement",
     "CatalogVersion",
     "Category",
+    "Channel",
     "Collection",
     "CollectionProduct",
     "CountLine",
@@ -90,6 +108,7 @@ __all__ = [
     "Customer",
     "CustomerAddress",
     "DocumentSequence",
+    "EventCursor",
     "ExchangeRate",
     "GiftCard",
     "GiftCardEntry",
@@ -101,6 +120,12 @@ __all__ = [
     "Lot",
     "LotBalance",
     "ManagerOverride",
+    "Notification",
+    "Order",
+    "OrderAllocation",
+    "OrderEvent",
+    "OrderFulfillment",
+    "OrderLine",
     "OutboxEvent",
     "Payment",
     "PaymentEvent",
@@ -123,6 +148,8 @@ __all__ = [
     "SerialEvent",
     "SerialUnit",
     "Shift",
+    "Shipment",
+    "ShipmentEvent",
     "StockException",
     "StockLevel",
     "StockMovement",
@@ -138,6 +165,9 @@ __all__ = [
     "User",
     "UserLocation",
     "Variant",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "ZReport",
     "table",
 ]

@@ -51,6 +51,12 @@ class OutboxEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = created_column()
     published_at: Mapped[datetime | None] = mapped_column(index=True)
+    # 0009: the publish-time sequence the relay gives each event, in commit order; streams
+    # and consumers read and resume by it. `location_codes` and `channel` let a stream be
+    # filtered without parsing payloads.
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    location_codes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    channel: Mapped[str | None] = mapped_column(String(16))
 
 
 class IdempotencyKey(Base):

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, Numeric, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omnitill.adapters.db.models.base import Base, created_column, id_column, updated_column
@@ -47,6 +47,22 @@ class Location(Base):
     cash_variance_threshold_minor: Mapped[int] = mapped_column(
         BigInteger, default=500, server_default="500"
     )
+    # 0009, order routing and fulfillment: the merchant's rank (lower first), orders it can
+    # take per business day (None: no limit), local delivery radius, opening hours
+    # ({"mon": [["09:00", "18:00"]], ...}; None: always open) and order cut-off ("17:00"),
+    # when its store node was last heard from (None: run from the hub, never stale), the
+    # market it serves (None: its country), curbside bays, and how long uncollected
+    # pickups wait before a reminder and before they are cancelled.
+    routing_rank: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    daily_order_capacity: Mapped[int | None] = mapped_column(Integer)
+    local_delivery_radius_km: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
+    opening_hours: Mapped[dict[str, list[list[str]]] | None] = mapped_column(JSON)
+    order_cutoff: Mapped[str | None] = mapped_column(String(5))
+    last_heard_at: Mapped[datetime | None]
+    market: Mapped[str | None] = mapped_column(String(16))
+    offers_curbside: Mapped[bool] = mapped_column(default=False, server_default="0")
+    pickup_reminder_days: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    pickup_hold_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()
