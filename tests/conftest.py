@@ -42,6 +42,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 _pg_migrated = False
+# Rows the migrations seed (the standard channels), restored after each truncation so every
+# PostgreSQL test starts from the same database as a fresh SQLite copy.
+_pg_seeded: dict[str, list[dict[str, object]]] = {}
+SEEDED_TABLES = ("channels",)
 
 
 def _pg_reset() -> None:
@@ -54,12 +58,21 @@ def _pg_reset() -> None:
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
         upgrade_schema(PG_URL)
+        engine = create_engine(PG_URL)
+        with engine.connect() as conn:
+            for name in SEEDED_TABLES:
+                table = Base.metadata.tables[name]
+                _pg_seeded[name] = [dict(r._mapping) for r in conn.execute(table.select())]
+        engine.dispose()
         _pg_migrated = True
         return
     engine = create_engine(PG_URL)
     names = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} CASCADE"))
+        for name, rows in _pg_seeded.items():
+            if rows:
+                conn.execute(Base.metadata.tables[name].insert(), rows)
     engine.dispose()
 
 
