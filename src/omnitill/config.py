@@ -83,6 +83,50 @@ class Settings(BaseSettings):
         description="Shared secret of the QR payment provider's signed callbacks. Default: "
         "derived from OMNITILL_SECRET_KEY.",
     )
+    # --- real-time events (services/event_relay.py, api/routes/events.py) ---------------
+    event_fanout: Literal["auto", "postgres", "nats"] = Field(
+        default="auto",
+        description="How hub processes learn of new events: auto (PostgreSQL LISTEN/NOTIFY "
+        "on PostgreSQL, in-process on SQLite), postgres, or nats (NATS JetStream).",
+    )
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_stream: str = "OMNITILL_EVENTS"
+    event_relay_seconds: float = Field(
+        default=1.0,
+        description="How often the relay publishes outbox events when no wake-up came; 0 "
+        "stops the relay in this process.",
+    )
+    sse_heartbeat_seconds: float = 15.0
+    # --- webhooks (services/webhook_delivery.py) -----------------------------------------
+    webhook_dispatch_seconds: float = Field(
+        default=1.0, description="How often due webhook deliveries are sent; 0 stops them."
+    )
+    webhook_timeout_seconds: float = 10.0
+    webhook_disable_after_hours: float = Field(
+        default=72.0,
+        description="An endpoint whose every attempt has failed for this long is disabled.",
+    )
+    webhook_allow_private_urls: bool = Field(
+        default=True,
+        description="Allow webhook URLs on private or loopback addresses (off in production "
+        "deployments that face the internet).",
+    )
+    # --- fulfillment: carriers and customer notifications --------------------------------
+    carrier: Literal["sandbox"] = "sandbox"
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for customer email; None: email is not sent."
+    )
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "omnitill <no-reply@omnitill.invalid>"
+    smtp_timeout_seconds: float = 10.0
+    sms_provider: Literal["sandbox"] = "sandbox"
+    pickup_sweep_seconds: float = Field(
+        default=300.0,
+        description="How often uncollected pickups are reminded and expired; 0 stops it.",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -51,6 +51,13 @@ class Permission(StrEnum):
     PRICING_READ = "pricing.read"
     PRICING_WRITE = "pricing.write"  # price lists, exchange rates, promotions, coupons
     TAX_WRITE = "tax.write"  # tax classes, jurisdictions and rates
+    ORDERS_READ = "orders.read"  # orders, their timeline and routing explanation
+    ORDERS_CREATE = "orders.create"  # place orders (channels, endless aisle, layaway)
+    ORDERS_FULFIL = "orders.fulfil"  # accept, reject, pick, pack, ship, hand over
+    ORDERS_CANCEL = "orders.cancel"  # cancel orders or lines
+    CHANNELS_WRITE = "channels.write"  # channels and their fulfillment methods
+    EVENTS_READ = "events.read"  # the live event stream
+    WEBHOOKS_MANAGE = "webhooks.manage"  # webhook subscriptions, deliveries, replays
 
 
 # A manager override may authorise one of these for a cashier; the rest need the role.
@@ -74,6 +81,8 @@ _READ_ALL = {
     Permission.LOCATIONS_READ,
     Permission.STOCK_READ,
     Permission.PRICING_READ,
+    Permission.ORDERS_READ,
+    Permission.EVENTS_READ,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -105,6 +114,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.USERS_READ,
             Permission.OVERRIDES_GRANT,
             Permission.AUDIT_READ,
+            Permission.ORDERS_CREATE,
+            Permission.ORDERS_FULFIL,
+            Permission.ORDERS_CANCEL,
         }
     ),
     Role.CASHIER: frozenset(
@@ -121,6 +133,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.STOCK_COUNT,
             Permission.GIFT_CARDS_SELL,
             Permission.SHIFTS_OPERATE,
+            Permission.ORDERS_READ,
+            Permission.ORDERS_CREATE,
+            Permission.ORDERS_FULFIL,
+            Permission.EVENTS_READ,
         }
     ),
     Role.INVENTORY: frozenset(
@@ -136,6 +152,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.STOCK_TRANSFER,
             Permission.STOCK_COUNT,
             Permission.PURCHASING_WRITE,
+            Permission.ORDERS_READ,
+            Permission.ORDERS_FULFIL,
+            Permission.EVENTS_READ,
         }
     ),
     Role.ANALYST: frozenset(_READ_ALL | {Permission.AUDIT_READ, Permission.SHIFTS_REPORT}),
