@@ -47,6 +47,7 @@ from omnitill.domain.payments.gateway import (
     PaymentStatus,
 )
 from omnitill.domain.payments.tenders import EntryMode, Method
+from omnitill.services.references import location_by_code
 from omnitill.services.shifts import open_shift_of
 
 CARD_ENTRY_MODES = frozenset(EntryMode) - {EntryMode.QR}
@@ -56,7 +57,7 @@ FINAL = frozenset({"captured", "authorized", "declined", "voided", "failed", "ex
 @dataclass(frozen=True, slots=True)
 class CardPaymentRequest:
     payment_id: uuid.UUID
-    register: str
+    register: str | None  # the register that takes it; None for an order paid online
     amount: int
     payment_data: str  # encrypted by the terminal for the gateway, or a gateway token
     entry_mode: str
@@ -64,6 +65,7 @@ class CardPaymentRequest:
     order_id: uuid.UUID | None = None
     currency: str | None = None  # default: the store's
     capture: bool = True
+    location: str | None = None  # without a register: the location it is booked to
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +138,12 @@ def pay_by_card(
     gateway: PaymentGateway,
     request: CardPaymentRequest,
     attempts: int = 3,
+    permission: Permission = Permission.SALES_CREATE,
 ) -> PaymentView:
-    """Charge (or authorize) a card; the same payment id again replays its outcome."""
-    actor.require(Permission.SALES_CREATE)
+    """Charge (or authorize) a card; the same payment id again replays its outcome.
+
+    `permission` is what the actor needs: taking a sale's payment, or placing an order."""
+    actor.require(permission)
     _check_card_request(request)
     payment = _record_attempt(db, actor, gateway, request)
     if payment.status in FINAL:
@@ -173,6 +178,8 @@ def _check_card_request(request: CardPaymentRequest) -> None:
         errors.append(FieldError("payment_data", "payment.data_required", "from the terminal"))
     if (request.sale_id is None) == (request.order_id is None):
         errors.append(FieldError("sale_id", "payment.target_required", "a sale or an order"))
+    if request.register is None and request.location is None:
+        errors.append(FieldError("register", "payment.register_required", "a register"))
     if errors:
         raise ValidationFailed(errors[0].code, "the card payment is invalid", errors=errors)
 
@@ -200,7 +207,12 @@ def _record_attempt(
                 )
             uow.session.expunge(existing)
             return existing
-        register, location = register_and_location(uow, actor, request.register)
+        register: Register | None = None
+        if request.register is not None:
+            register, location = register_and_location(uow, actor, request.register)
+        else:
+            location = location_by_code(uow, request.location or "")
+            actor.require_location(location.id, location.code)
         currency = request.currency or location.currency
         if currency != location.currency:
             raise ValidationFailed(
@@ -213,8 +225,8 @@ def _record_attempt(
             sale_id=request.sale_id,
             order_id=request.order_id,
             location_id=location.id,
-            register_id=register.id,
-            shift_id=open_shift_of(uow, register.id),
+            register_id=register.id if register else None,
+            shift_id=open_shift_of(uow, register.id) if register else None,
             method=Method.CARD,
             status="pending",
             amount_minor=request.amount,
@@ -441,16 +453,27 @@ def capture(
     gateway: PaymentGateway,
     payment_id: uuid.UUID,
     amount: int | None = None,
+    permission: Permission = Permission.SALES_CREATE,
+    scoped: bool = True,
 ) -> PaymentView:
-    """Capture an authorized card payment (an order when it ships), all or part of it."""
-    return _follow_up(db, actor, gateway, payment_id, "capture", amount)
+    """Capture an authorized card payment (an order when it ships), all or part of it.
+
+    `scoped` False: the caller has checked the actor's right to this order's payment (a
+    store shipping its part of a web order booked to another location)."""
+    return _follow_up(db, actor, gateway, payment_id, "capture", amount, permission, scoped)
 
 
 def void(
-    *, db: Database, actor: Actor, gateway: PaymentGateway, payment_id: uuid.UUID
+    *,
+    db: Database,
+    actor: Actor,
+    gateway: PaymentGateway,
+    payment_id: uuid.UUID,
+    permission: Permission = Permission.SALES_CREATE,
+    scoped: bool = True,
 ) -> PaymentView:
     """Release an authorization that was never captured (a cancelled order)."""
-    return _follow_up(db, actor, gateway, payment_id, "void", None)
+    return _follow_up(db, actor, gateway, payment_id, "void", None, permission, scoped)
 
 
 def _follow_up(
@@ -460,13 +483,16 @@ def _follow_up(
     payment_id: uuid.UUID,
     operation: str,
     amount: int | None,
+    permission: Permission,
+    scoped: bool,
 ) -> PaymentView:
-    actor.require(Permission.SALES_CREATE)
+    actor.require(permission)
     with db.uow(write=False) as uow:
         payment = uow.session.get(Payment, payment_id)
         if payment is None:
             raise NotFound("payment.not_found", "no such payment", {"id": str(payment_id)})
-        actor.require_location(payment.location_id, str(payment.location_id))
+        if scoped:
+            actor.require_location(payment.location_id, str(payment.location_id))
         if payment.method != Method.CARD or payment.gateway_reference is None:
             raise Conflict("payment.not_a_card", "only card payments go through the gateway")
         reference, key = payment.gateway_reference, f"{payment.idempotency_key}:{operation}"

@@ -167,6 +167,7 @@ def apply_transition(
                 {"variant_id": str(line.variant_id), "quantity": line.quantity} for line in lines
             ],
         },
+        locations=[code] if code else (),
     )
     return True
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from omnitill.adapters.db.database import Database, UnitOfWork
-from omnitill.adapters.db.models import Reservation, ReservationLine
+from omnitill.adapters.db.models import Location, Reservation, ReservationLine
 from omnitill.adapters.db.repositories import stock as stock_repo
 from omnitill.adapters.db.types import utcnow
 from omnitill.domain.auth.actor import Actor
@@ -57,6 +57,7 @@ from omnitill.services.retries import run_retrying
 
 __all__ = [
     "FulfilSerials",
+    "hold",
     "ReservationLineInput",
     "ReservationRequest",
     "ReservationView",
@@ -133,54 +134,21 @@ def _reserve_once(
         ).one_or_none()
         if existing is not None:
             return _replay(uow, existing, location_id=loc.id, wanted=wanted)
-        conn = uow.connection
-        short = [
-            vid
-            for vid in sorted(wanted)
-            if not stock_repo.reserve_if_available(
-                conn, variant_id=vid, location_id=loc.id, quantity=wanted[vid]
-            )
-        ]
-        if short:
-            raise _insufficient(uow, refs=refs, wanted=wanted, short=short, location_id=loc.id)
-        reservation = Reservation(
-            id=uuid7(),
+        reservation = hold(
+            uow,
+            actor=actor,
             reference_type=request.reference_type,
             reference_id=request.reference_id,
-            location_id=loc.id,
-            status=ReservationStatus.ACTIVE,
+            location=loc,
+            refs=refs,
+            wanted=wanted,
+            now=now,
             expires_at=now + timedelta(seconds=request.ttl_seconds)
             if request.ttl_seconds is not None
             else None,
-            actor_id=actor.user_id,
-            created_at=now,
-            updated_at=now,
         )
-        uow.session.add(reservation)
-        uow.session.flush()
-        for vid in sorted(wanted):
-            uow.session.add(
-                ReservationLine(reservation_id=reservation.id, variant_id=vid, quantity=wanted[vid])
-            )
-            movement(uow, reservation, vid, Bucket.RESERVED, wanted[vid], "reserve", actor, now)
         view = load_views(uow, [reservation])[0]
         skus = {ref.id: ref.sku for ref in refs}
-        audit.record(
-            uow,
-            action="stock.reserved",
-            chain=stock_chain(loc.code),
-            actor=actor,
-            subject_type="reservation",
-            subject_id=str(reservation.id),
-            details={
-                "reference": {"type": request.reference_type, "id": request.reference_id},
-                "location": loc.code,
-                "lines": [{"sku": skus[v], "quantity": wanted[v]} for v in sorted(wanted)],
-                "expires_at": reservation.expires_at.isoformat()
-                if reservation.expires_at
-                else None,
-            },
-        )
         events.emit(
             uow,
             topic="reservation.created",
@@ -191,9 +159,71 @@ def _reserve_once(
                 "location": loc.code,
                 "lines": [{"sku": skus[v], "quantity": wanted[v]} for v in sorted(wanted)],
             },
+            locations=[loc.code],
         )
         uow.commit()
         return view
+
+
+def hold(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    reference_type: str,
+    reference_id: str,
+    location: Location,
+    refs: Sequence[VariantRef],
+    wanted: dict[uuid.UUID, int],
+    now: datetime,
+    expires_at: datetime | None = None,
+) -> Reservation:
+    """Reserve `wanted` (variant id -> units) at `location` inside the caller's transaction,
+    all or nothing, with its movements and audit entry; 409 `inventory.insufficient_stock`
+    lists every short line. `refs` names the variants for errors and the audit trail."""
+    conn = uow.connection
+    short = [
+        vid
+        for vid in sorted(wanted)
+        if not stock_repo.reserve_if_available(
+            conn, variant_id=vid, location_id=location.id, quantity=wanted[vid]
+        )
+    ]
+    if short:
+        raise _insufficient(uow, refs=refs, wanted=wanted, short=short, location_id=location.id)
+    reservation = Reservation(
+        id=uuid7(),
+        reference_type=reference_type,
+        reference_id=reference_id,
+        location_id=location.id,
+        status=ReservationStatus.ACTIVE,
+        expires_at=expires_at,
+        actor_id=actor.user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(reservation)
+    uow.session.flush()
+    for vid in sorted(wanted):
+        uow.session.add(
+            ReservationLine(reservation_id=reservation.id, variant_id=vid, quantity=wanted[vid])
+        )
+        movement(uow, reservation, vid, Bucket.RESERVED, wanted[vid], "reserve", actor, now)
+    skus = {ref.id: ref.sku for ref in refs}
+    audit.record(
+        uow,
+        action="stock.reserved",
+        chain=stock_chain(location.code),
+        actor=actor,
+        subject_type="reservation",
+        subject_id=str(reservation.id),
+        details={
+            "reference": {"type": reference_type, "id": reference_id},
+            "location": location.code,
+            "lines": [{"sku": skus[v], "quantity": wanted[v]} for v in sorted(wanted)],
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
+    )
+    return reservation
 
 
 def _replay(

@@ -587,6 +587,8 @@ def _audit_and_announce(
         aggregate_type="sale",
         aggregate_id=str(view.id),
         payload=sale_payload(view),
+        locations=[view.location],
+        channel="in_store",
     )
 
 

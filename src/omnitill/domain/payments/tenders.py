@@ -41,6 +41,7 @@ class EntryMode(StrEnum):
     WALLET = "wallet"  # Apple Pay, Google Pay (a device token over NFC or in app)
     KEYED = "keyed"
     MAGSTRIPE = "magstripe"  # a swipe, when the chip cannot be read (fallback)
+    ONLINE = "online"  # card not present: a web or phone order, by the gateway's token
     QR = "qr"
 
 
