@@ -86,14 +86,17 @@ def test_a_shipped_order_goes_to_the_closest_location_and_holds_its_stock(client
     body = r.json()
     assert body["status"] == "placed"
     assert body["number"].startswith("#1000")
-    assert body["subtotal"] == 4000 and body["shipping"] == 500
+    assert body["subtotal"] == 4000
+    assert body["shipping"] == 500
     assert body["total"] == body["subtotal"] - body["discount_total"] + body["tax_total"] + 500
-    assert body["authorized"] == body["total"] and body["paid"] == 0
+    assert body["authorized"] == body["total"]
+    assert body["paid"] == 0
     [f] = body["fulfillments"]
     assert (f["location"], f["method"], f["status"]) == ("S01", "ship", "assigned")
     assert f["lines"] == [{"line_no": 1, "sku": "TEE", "quantity": 2, "quantity_cancelled": 0}]
     decision = body["routing"]["decisions"][0]
-    assert decision["location"] == "S01" and decision["rule"] == "closest"
+    assert decision["location"] == "S01"
+    assert decision["rule"] == "closest"
     assert [p["card_last4"] for p in body["payments"]] == ["4242"]
     assert body["payments"][0]["entry_mode"] == "online"
     assert [e["kind"] for e in body["timeline"]] == [
@@ -108,7 +111,8 @@ def test_a_shipped_order_goes_to_the_closest_location_and_holds_its_stock(client
         placed = uow.session.scalars(
             select(OutboxEvent).where(OutboxEvent.topic == "order.placed")
         ).one()
-    assert placed.location_codes == ["S01"] and placed.channel == "web"
+    assert placed.location_codes == ["S01"]
+    assert placed.channel == "web"
     assert stock.verify(db=db) == []
 
 
@@ -116,7 +120,8 @@ def test_the_same_order_id_replays_and_a_different_body_is_refused(client, db, s
     oid = str(uuid.uuid4())
     first = order(client, shop, [{"sku": "TEE", "quantity": 1}], ship_to=CUSTOMER, id=oid)
     again = order(client, shop, [{"sku": "TEE", "quantity": 1}], ship_to=CUSTOMER, id=oid)
-    assert first.status_code == 201 and again.status_code == 200
+    assert first.status_code == 201
+    assert again.status_code == 200
     assert again.json()["number"] == first.json()["number"]
     other = order(client, shop, [{"sku": "TEE", "quantity": 3}], ship_to=CUSTOMER, id=oid)
     assert other.status_code == 422
@@ -137,14 +142,13 @@ def test_no_stock_anywhere_lists_every_short_line_and_writes_nothing(client, db,
     assert problem["code"] == "order.insufficient_stock"
     assert [e["field"] for e in problem["errors"]] == ["lines.0.quantity", "lines.1.quantity"]
     assert [x["short"] for x in problem["details"]["lines"]] == [1, 1]
-    assert count(db, Order) == 0 and count(db, Reservation) == 0
+    assert count(db, Order) == 0
+    assert count(db, Reservation) == 0
     assert level(client, shop["web"], "TEE", "W01")["reserved"] == 0
 
 
 def test_a_phone_order_backorders_what_no_location_has(client, db, shop):
-    r = order(
-        client, shop, [{"sku": "MUG", "quantity": 5}], ship_to=CUSTOMER, channel="phone"
-    )
+    r = order(client, shop, [{"sku": "MUG", "quantity": 5}], ship_to=CUSTOMER, channel="phone")
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["status"] == "backordered"
@@ -156,11 +160,17 @@ def test_a_phone_order_backorders_what_no_location_has(client, db, shop):
     ("extra", "code", "field"),
     [
         ({"channel": "tiktok"}, "order.unknown_channel", "channel"),
-        ({"channel": "marketplace", "pickup_location": "S01"}, "order.method_not_allowed",
-         "lines.0.method"),
+        (
+            {"channel": "marketplace", "pickup_location": "S01"},
+            "order.method_not_allowed",
+            "lines.0.method",
+        ),
         ({"pickup_location": "W01"}, "order.pickup_not_offered", "pickup_location"),
-        ({"pickup_location": "S02", "curbside": True}, "order.curbside_not_offered",
-         "pickup_location"),
+        (
+            {"pickup_location": "S02", "curbside": True},
+            "order.curbside_not_offered",
+            "pickup_location",
+        ),
         ({"pickup_location": None}, "order.pickup_location_required", "pickup_location"),
     ],
 )
@@ -219,7 +229,10 @@ def step(client, headers, body, fid, action, **json):
 
 def test_ship_from_store_captures_the_card_when_everything_left(client, db, shop):
     body = order(
-        client, shop, [{"sku": "TEE", "quantity": 2}], ship_to=CUSTOMER,
+        client,
+        shop,
+        [{"sku": "TEE", "quantity": 2}],
+        ship_to=CUSTOMER,
         card_token=shop["token"](),
     ).json()
     fid = body["fulfillments"][0]["id"]
@@ -229,14 +242,18 @@ def test_ship_from_store_captures_the_card_when_everything_left(client, db, shop
     assert step(client, shop["s02"], body, fid, "ship").status_code == 403
     shipped = step(client, shop["s01"], body, fid, "ship").json()
     assert shipped["status"] == "in_progress"
-    assert shipped["paid"] == body["total"] and shipped["authorized"] == 0
+    assert shipped["paid"] == body["total"]
+    assert shipped["authorized"] == 0
     assert shipped["payments"][0]["status"] == "captured"
     f = shipped["fulfillments"][0]
-    assert f["status"] == "shipped" and f["shipped_at"] and f["accepted_at"]
+    assert f["status"] == "shipped"
+    assert f["shipped_at"]
+    assert f["accepted_at"]
     tee = level(client, shop["web"], "TEE", "S01")
     assert (tee["on_hand"], tee["reserved"]) == (3, 0)
     done = step(client, shop["s01"], body, fid, "deliver").json()
-    assert done["status"] == "completed" and done["completed_at"]
+    assert done["status"] == "completed"
+    assert done["completed_at"]
     again = step(client, shop["s01"], body, fid, "ship")
     assert again.status_code == 409
     assert again.json()["code"] == "order.already_shipped"
@@ -251,7 +268,8 @@ def test_a_rejection_reroutes_to_the_next_location_and_moves_the_reservation(cli
     got = r.json()
     first, second = got["fulfillments"]
     assert (first["location"], first["status"]) == ("S01", "rejected")
-    assert second["location"] == "S02" and second["status"] == "assigned"
+    assert second["location"] == "S02"
+    assert second["status"] == "assigned"
     assert level(client, shop["web"], "TEE", "S01")["reserved"] == 0
     assert level(client, shop["web"], "TEE", "S02")["reserved"] == 2
     kinds = [e["kind"] for e in got["timeline"]]
@@ -291,12 +309,16 @@ def test_cancelling_a_line_releases_its_units_and_captures_less(client, db, shop
     assert final["paid"] == body["total"] - mug_total
     with db.uow(write=False) as uow:
         card = uow.session.scalars(select(Payment)).one()
-    assert card.status == "captured" and card.amount_minor == body["total"] - mug_total
+    assert card.status == "captured"
+    assert card.amount_minor == body["total"] - mug_total
 
 
 def test_cancelling_the_whole_order_voids_the_authorization(client, db, shop):
     body = order(
-        client, shop, [{"sku": "TEE", "quantity": 2}], ship_to=CUSTOMER,
+        client,
+        shop,
+        [{"sku": "TEE", "quantity": 2}],
+        ship_to=CUSTOMER,
         card_token=shop["token"](),
     ).json()
     r = client.post(
@@ -304,13 +326,15 @@ def test_cancelling_the_whole_order_voids_the_authorization(client, db, shop):
     )
     assert r.status_code == 200, r.text
     got = r.json()
-    assert got["status"] == "cancelled" and got["authorized"] == 0
+    assert got["status"] == "cancelled"
+    assert got["authorized"] == 0
     assert got["payments"][0]["status"] == "voided"
     assert level(client, shop["web"], "TEE", "S01")["reserved"] == 0
     again = client.post(
         f"/api/v1/orders/{body['id']}/cancel", headers=shop["web"], json={"reason": "again"}
     )
-    assert again.status_code == 409 and again.json()["code"] == "order.not_cancellable"
+    assert again.status_code == 409
+    assert again.json()["code"] == "order.not_cancellable"
 
 
 def test_a_shipped_line_cannot_be_cancelled(client, db, shop):
@@ -342,4 +366,5 @@ def test_bopis_pickup_is_verified_by_number_and_name(client, db, shop):
     due = step(
         client, shop["s01"], body, fid, "pick_up", number=body["number"], name="ada  LOVELACE"
     )
-    assert due.status_code == 409 and due.json()["code"] == "order.balance_due"
+    assert due.status_code == 409
+    assert due.json()["code"] == "order.balance_due"

@@ -57,13 +57,13 @@ from omnitill.services.retries import run_retrying
 
 __all__ = [
     "FulfilSerials",
-    "hold",
     "ReservationLineInput",
     "ReservationRequest",
     "ReservationView",
     "find",
     "fulfil",
     "get",
+    "hold",
     "release",
     "reserve",
     "sweep",

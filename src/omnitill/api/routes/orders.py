@@ -81,6 +81,8 @@ def place_order(
         card_token=body.card_token,
         external_reference=body.external_reference,
         note=body.note,
+        kind=body.kind,
+        register=body.register,
     )
     view = order_placing.place(
         db=db, actor=actor, gateway=gateway, request=request, tax_provider=tax

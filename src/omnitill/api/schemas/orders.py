@@ -74,6 +74,15 @@ class OrderCreate(BaseModel):
         default=None, max_length=100, description="The marketplace's own order number."
     )
     note: str = Field(default="", max_length=500)
+    kind: str = Field(
+        default="standard",
+        description="standard | special_order (units may wait for stock) | layaway (held at "
+        "the store until paid off). Special orders and layaways are taken at a register and "
+        "need a deposit: 50% and 20% of the total.",
+    )
+    register: str | None = Field(
+        default=None, description="The register taking it (endless aisle, layaway), e.g. S01-R1."
+    )
 
 
 class OrderLineRead(BaseModel):
