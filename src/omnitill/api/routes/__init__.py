@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from omnitill.api.routes import (
     auth,
     catalog,
+    channels,
     counts,
     customers,
     gift_cards,
@@ -37,6 +38,7 @@ ROUTERS: list[APIRouter] = [
     stock.router,
     reservations.router,
     orders.router,
+    channels.router,
     serials.router,
     purchasing.router,
     transfers.router,

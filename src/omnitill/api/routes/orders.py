@@ -82,7 +82,7 @@ def place_order(
         external_reference=body.external_reference,
         note=body.note,
         kind=body.kind,
-        register=body.register,
+        register=body.till,
     )
     view = order_placing.place(
         db=db, actor=actor, gateway=gateway, request=request, tax_provider=tax

@@ -36,6 +36,7 @@ class AddressIn(BaseModel):
 
 class OrderCreate(BaseModel):
     model_config = ConfigDict(
+        populate_by_name=True,
         json_schema_extra={
             "examples": [
                 {
@@ -80,8 +81,10 @@ class OrderCreate(BaseModel):
         "the store until paid off). Special orders and layaways are taken at a register and "
         "need a deposit: 50% and 20% of the total.",
     )
-    register: str | None = Field(
-        default=None, description="The register taking it (endless aisle, layaway), e.g. S01-R1."
+    till: str | None = Field(
+        default=None,
+        alias="register",
+        description="The register taking it (endless aisle, layaway), e.g. S01-R1.",
     )
 
 
