@@ -69,7 +69,8 @@ def test_fulfillment_settings_round_trip_and_refuse_bad_hours(client, db, settin
     r = client.put("/api/v1/locations/S01/fulfillment", headers=headers, json=body)
     assert r.status_code == 200, r.text
     got = client.get("/api/v1/locations/S01/fulfillment", headers=headers).json()
-    assert got["opening_hours"] == body["opening_hours"] and got["routing_rank"] == 2
+    assert got["opening_hours"] == body["opening_hours"]
+    assert got["routing_rank"] == 2
     bad = client.put(
         "/api/v1/locations/S01/fulfillment",
         headers=headers,
