@@ -155,8 +155,12 @@ def _reroute(
     moving: dict[uuid.UUID, int],
     lines: dict[uuid.UUID, OrderLine],
     at: datetime,
+    *,
+    backorders: bool | None = None,
 ) -> bool:
-    """Route `moving` (order line id -> units) again; True when some had to be cancelled."""
+    """Route `moving` (order line id -> units) again; True when some had to be cancelled.
+    Units no location takes are backordered when `backorders` (None: when the channel or
+    the order's kind allows it), else cancelled."""
     ship = order.ship_to or {}
     pickup_id = next((x.pickup_location_id for x in lines.values() if x.pickup_location_id), None)
     pickup = uow.session.get(Location, pickup_id) if pickup_id else None
@@ -191,9 +195,12 @@ def _reroute(
         now=at,
     )
     order.routing = result.explanation.as_dict()
-    backorders = bool(
-        uow.session.scalar(select(Channel.allows_backorder).where(Channel.code == order.channel))
-    )
+    if backorders is None:
+        backorders = order.kind == "special_order" or bool(
+            uow.session.scalar(
+                select(Channel.allows_backorder).where(Channel.code == order.channel)
+            )
+        )
     short = [
         {"line_no": int(s.line_key) + 1, "quantity": s.short, "reason": s.reason}
         for s in result.short_lines
@@ -368,3 +375,26 @@ def _cancel_units(
         f.updated_at = at
         told.append(location_code(uow, f.location_id))
     return sorted(set(told))
+
+
+def allocate_backorders(
+    *, db: Database, actor: Actor, order_id: uuid.UUID, now: datetime | None = None
+) -> OrderView:
+    """Route the order's backordered units against the stock as it is now (after a
+    delivery, a transfer); what still finds no location stays backordered."""
+    actor.require(Permission.ORDERS_FULFIL)
+    at = now or utcnow()
+    with db.uow() as uow:
+        order = uow.session.get(Order, order_id, with_for_update=True)
+        if order is None:
+            raise NotFound("order.not_found", "no such order", {"id": str(order_id)})
+        lines = {x.id: x for x in lines_of(uow, order)}
+        waiting = {i: x.quantity_backordered for i, x in lines.items() if x.quantity_backordered}
+        if not waiting:
+            raise Conflict("order.nothing_backordered", "no units of this order wait for stock")
+        for i in waiting:
+            lines[i].quantity_backordered = 0
+        _reroute(uow, actor, order, waiting, lines, at, backorders=True)
+        refresh_status(uow, order, at)
+        uow.commit()
+        return load_view(uow, order)

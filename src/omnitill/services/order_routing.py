@@ -20,7 +20,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from omnitill.adapters.db.database import UnitOfWork
+from omnitill.adapters.db.database import Database, UnitOfWork
 from omnitill.adapters.db.models import (
     Location,
     OrderAllocation,
@@ -28,12 +28,16 @@ from omnitill.adapters.db.models import (
     OrderLine,
     StockLevel,
 )
+from omnitill.adapters.db.types import utcnow
 from omnitill.domain.auth.actor import Actor
+from omnitill.domain.auth.permissions import Permission
 from omnitill.domain.catalog.snapshots import VariantRef
 from omnitill.domain.fulfillment import hours
+from omnitill.domain.fulfillment.geo import haversine_km
 from omnitill.domain.fulfillment.routing import route
 from omnitill.domain.fulfillment.routing_model import (
     DEFAULT_RULES,
+    DEFAULT_STALENESS_LIMIT,
     CandidateLocation,
     Destination,
     LocationStock,
@@ -48,6 +52,7 @@ from omnitill.domain.ids import uuid7
 from omnitill.domain.inventory.buckets import available
 from omnitill.domain.orders.lifecycle import FulfillmentStatus
 from omnitill.services import reservations
+from omnitill.services.references import LineRef, location_by_code, resolve_lines
 
 RESERVATION_TYPE = "order_fulfillment"
 
@@ -242,3 +247,83 @@ def book(
         made.append(fulfillment)
     uow.session.flush()
     return made
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """One location's stock of a SKU as endless aisle shows it."""
+
+    location: str
+    kind: str
+    available: int
+    distance_km: float | None
+    ships: bool
+    offers_pickup: bool
+    stale: bool
+
+
+def availability(
+    *, db: Database, actor: Actor, sku: str, near: str | None = None, now: datetime | None = None
+) -> list[Availability]:
+    """Every location's sellable units of `sku` (safety stock kept back, as online orders
+    see it), nearest to the `near` location first: what a register offers when its own
+    shelf is empty."""
+    actor.require(Permission.STOCK_READ)
+    at = now or utcnow()
+    with db.uow(write=False) as uow:
+        [ref] = resolve_lines(uow, [LineRef(sku, None)], prefix="sku")
+        sites = candidates(uow, variant_ids=[ref.id], now=at)
+        origin = next((s for s in sites if s.code == near), None) if near else None
+        if near and origin is None:
+            location_by_code(uow, near, field="near")
+    rows = []
+    for site in sites:
+        distance = None
+        if origin is not None and origin.located and site.located:
+            distance = round(
+                haversine_km(
+                    origin.latitude or 0.0,
+                    origin.longitude or 0.0,
+                    site.latitude or 0.0,
+                    site.longitude or 0.0,
+                ),
+                1,
+            )
+        stock = site.stock.get(str(ref.id))
+        stale = site.last_heard_at is not None and at - site.last_heard_at > DEFAULT_STALENESS_LIMIT
+        rows.append(
+            Availability(
+                location=site.code,
+                kind=site.kind,
+                available=stock.usable(protect_safety_stock=True) if stock else 0,
+                distance_km=distance,
+                ships=site.ships,
+                offers_pickup=site.offers_pickup,
+                stale=stale,
+            )
+        )
+    return sorted(rows, key=lambda r: (r.distance_km is None, r.distance_km or 0, r.location))
+
+
+def preview(
+    *,
+    db: Database,
+    actor: Actor,
+    lines: Sequence[tuple[str, int, str]],
+    target: Target,
+    now: datetime | None = None,
+) -> RoutingResult:
+    """Where an order of `lines` (sku, quantity, method) would go now, with the reasons,
+    without booking anything: endless aisle shows it before the customer pays."""
+    actor.require(Permission.ORDERS_READ)
+    with db.uow(write=False) as uow:
+        refs = resolve_lines(uow, [LineRef(sku, None) for sku, _, _ in lines])
+        return plan(
+            uow,
+            lines=[
+                RoutingLine(str(i), str(ref.id), quantity, method)
+                for i, (ref, (_, quantity, method)) in enumerate(zip(refs, lines, strict=True))
+            ],
+            target=target,
+            now=now or utcnow(),
+        )

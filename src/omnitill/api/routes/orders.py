@@ -9,18 +9,22 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from omnitill.api.deps import Cursor, DbDep, GatewayDep, Limit, TaxProviderDep, require
 from omnitill.api.schemas.orders import (
+    AvailabilityList,
+    AvailabilityRead,
     CancelIn,
     OrderCreate,
     OrderPage,
     OrderRead,
     PickupIn,
     RejectIn,
+    RoutePreviewIn,
+    RoutePreviewRead,
     StepIn,
 )
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
 from omnitill.domain.orders.lifecycle import Step
-from omnitill.services import order_service
+from omnitill.services import order_reroute, order_routing, order_service
 from omnitill.services import order_views as views
 from omnitill.services import orders as order_placing
 
@@ -117,6 +121,60 @@ def list_orders(
         items=[OrderRead.model_validate(v, from_attributes=True) for v in items],
         next_cursor=next_cursor,
     )
+
+
+@router.get(
+    "/orders/availability",
+    response_model=AvailabilityList,
+    summary="Endless aisle: a SKU's stock at every location, nearest first",
+)
+def availability(
+    actor: Reader,
+    db: DbDep,
+    sku: str,
+    near: Annotated[str | None, Query(description="The asking store, e.g. S01.")] = None,
+) -> AvailabilityList:
+    rows = order_routing.availability(db=db, actor=actor, sku=sku, near=near)
+    return AvailabilityList(
+        sku=sku, items=[AvailabilityRead.model_validate(r, from_attributes=True) for r in rows]
+    )
+
+
+@router.post(
+    "/orders/route-preview",
+    response_model=RoutePreviewRead,
+    summary="Where an order would be routed now, with the reasons; nothing is booked",
+)
+def route_preview(body: RoutePreviewIn, actor: Reader, db: DbDep) -> RoutePreviewRead:
+    ship = body.ship_to
+    result = order_routing.preview(
+        db=db,
+        actor=actor,
+        lines=[(x.sku, x.quantity, x.method) for x in body.lines],
+        target=order_routing.Target(
+            country=ship.country.upper() if ship else None,
+            region=ship.region or None if ship else None,
+            latitude=ship.latitude if ship else None,
+            longitude=ship.longitude if ship else None,
+            pickup_location=body.pickup_location,
+        ),
+    )
+    data = result.as_dict()
+    return RoutePreviewRead(
+        assignments=data["assignments"],
+        short_lines=data["short_lines"],
+        explanation=data["explanation"],
+    )
+
+
+@router.post(
+    "/orders/{order_id}/allocate",
+    response_model=OrderRead,
+    summary="Route backordered units against today's stock",
+    responses={409: {"description": "`order.nothing_backordered`."}},
+)
+def allocate(order_id: uuid.UUID, actor: Fulfiller, db: DbDep) -> Response:
+    return _json(order_reroute.allocate_backorders(db=db, actor=actor, order_id=order_id))
 
 
 @router.get("/orders/{order_id}", response_model=OrderRead, summary="One order")

@@ -48,7 +48,7 @@ class OrderCreate(BaseModel):
                     "card_token": "tok_4f1c0e...",
                 }
             ]
-        }
+        },
     )
     id: uuid.UUID | None = Field(
         default=None, description="The order's UUID, made by the caller: its idempotency key."
@@ -246,3 +246,38 @@ class CancelIn(BaseModel):
     lines: list[CancelLineIn] = Field(
         default_factory=list, description="Units to cancel; empty: everything not shipped."
     )
+
+
+class AvailabilityRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    location: str
+    kind: str
+    available: int = Field(description="Units online orders may promise (safety stock kept).")
+    distance_km: float | None = Field(description="From the `near` location, when both known.")
+    ships: bool
+    offers_pickup: bool
+    stale: bool = Field(description="Its store node is not heard from: not promised now.")
+
+
+class AvailabilityList(BaseModel):
+    sku: str
+    items: list[AvailabilityRead]
+
+
+class PreviewLineIn(BaseModel):
+    sku: str
+    quantity: int = Field(gt=0)
+    method: str = "ship"
+
+
+class RoutePreviewIn(BaseModel):
+    lines: list[PreviewLineIn]
+    ship_to: AddressIn | None = None
+    pickup_location: str | None = None
+
+
+class RoutePreviewRead(BaseModel):
+    assignments: list[dict[str, Any]]
+    short_lines: list[dict[str, Any]]
+    explanation: dict[str, Any]
