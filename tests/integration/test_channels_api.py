@@ -100,12 +100,7 @@ def test_a_store_not_heard_from_is_not_promised(client, db, settings):
         uow.commit()
     body = place(client, headers).json()
     assert body["fulfillments"][0]["location"] == "W01"
-    why = [
-        o
-        for d in body["routing"]["decisions"]
-        for o in d["others"]
-        if o["location"] == "S01"
-    ]
+    why = [o for d in body["routing"]["decisions"] for o in d["others"] if o["location"] == "S01"]
     assert why[0]["outcome"] == "excluded"
 
 

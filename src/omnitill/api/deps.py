@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
@@ -14,11 +15,14 @@ from omnitill.config import Settings
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
 from omnitill.domain.errors import Unauthenticated
+from omnitill.domain.fulfillment.carrier import Carrier
 from omnitill.domain.payments.gateway import PaymentGateway
 from omnitill.domain.tax.provider import TaxProvider
 from omnitill.services import auth as auth_service
 from omnitill.services import payments as payment_service
+from omnitill.services.carriers import carrier_for
 from omnitill.services.database import Database
+from omnitill.services.pickups import CustomerNotifier
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
 
@@ -128,3 +132,36 @@ Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous 
 Limit = Annotated[int | None, Query(description="Page size, 1 to 200 (default 50).")]
 SkuFilter = Annotated[str | None, Query(description="Exact SKU.")]
 LocationFilter = Annotated[str | None, Query(description="Location code, e.g. S01.")]
+
+
+def get_notifier(request: Request) -> CustomerNotifier:
+    """The customer messages sender (email over SMTP when configured, SMS), built on first use
+    and kept for the app's life; tests may set `app.state.notifier` beforehand."""
+    state = request.app.state
+    notifier: CustomerNotifier | None = getattr(state, "notifier", None)
+    if notifier is None:
+        notifier = CustomerNotifier(state.settings)
+        state.notifier = notifier
+    return notifier
+
+
+NotifierDep = Annotated[CustomerNotifier, Depends(get_notifier)]
+
+
+def get_carrier(request: Request) -> Carrier:
+    """The parcel carrier, built on first use; tests may set `app.state.carrier`."""
+    state = request.app.state
+    carrier: Carrier | None = getattr(state, "carrier", None)
+    if carrier is None:
+        carrier = carrier_for(state.settings)
+        state.carrier = carrier
+    return carrier
+
+
+def labels_dir(settings: Settings) -> Path:
+    """Where shipping label PDFs are kept: `labels/` in the data directory."""
+    base = settings.data_dir if settings.data_dir is not None else Path.cwd()
+    return base / "labels"
+
+
+CarrierDep = Annotated[Carrier, Depends(get_carrier)]

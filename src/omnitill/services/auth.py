@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
 
 from omnitill.adapters.db.database import Database, UnitOfWork
 from omnitill.adapters.db.models import (
@@ -476,3 +477,36 @@ def _valid_grant(
             {"permission": permission.value},
         )
     return grant
+
+
+SYSTEM_USERNAME = "system"
+# No password hashes to this: the system account can never sign in.
+_NO_LOGIN = "!disabled"
+
+
+def system_actor(*, db: Database) -> Actor:
+    """The account background work acts as (expiring pickups, their payments), created on
+    first use. It has no password: nobody can sign in as it; every act is audited under it."""
+    with db.uow() as uow:
+        user = uow.session.scalars(
+            select(User).where(User.username == SYSTEM_USERNAME)
+        ).one_or_none()
+        if user is None:
+            user = User(
+                username=SYSTEM_USERNAME,
+                display_name="omnitill (background work)",
+                password_hash=_NO_LOGIN,
+                role=Role.ADMIN,
+                active=True,
+            )
+            uow.session.add(user)
+            try:
+                uow.commit()
+            except IntegrityError:  # another process made it first
+                uow.rollback()
+                user = uow.session.scalars(
+                    select(User).where(User.username == SYSTEM_USERNAME)
+                ).one()
+        return Actor.build(
+            user_id=user.id, username=user.username, role=Role.ADMIN, bound_locations=frozenset()
+        )

@@ -147,6 +147,8 @@ def _seed_locations(uow: UnitOfWork) -> int:
                 sells_in_store=loc.sells_in_store,
                 ships=loc.ships,
                 offers_pickup=loc.offers_pickup,
+                offers_curbside=loc.offers_curbside,
+                local_delivery_radius_km=loc.local_delivery_radius_km,
                 accepts_returns=loc.accepts_returns,
             )
         )

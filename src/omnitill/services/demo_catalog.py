@@ -41,6 +41,8 @@ class DemoLocation:
     prices_include_tax: bool = False
     country: str = "US"
     currency: str = CURRENCY
+    offers_curbside: bool = False
+    local_delivery_radius_km: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +127,10 @@ LOCATIONS: tuple[DemoLocation, ...] = (
         longitude=Decimal("-73.998870"),
         tax_rate=Decimal("0.08875"),
         sells_in_store=True,
-        ships=False,
+        ships=True,
         offers_pickup=True,
+        offers_curbside=True,
+        local_delivery_radius_km=Decimal(8),
         accepts_returns=True,
     ),
     DemoLocation(

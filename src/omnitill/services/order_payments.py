@@ -56,7 +56,11 @@ def settle(
         cards = list(
             uow.session.scalars(
                 select(Payment)
-                .where(Payment.order_id == order_id, Payment.method == "card")
+                .where(
+                    Payment.order_id == order_id,
+                    Payment.method == "card",
+                    Payment.register_id.is_(None),  # online; register payments: deposits
+                )
                 .order_by(Payment.created_at)
             )
         )

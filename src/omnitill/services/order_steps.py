@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,6 +43,8 @@ from omnitill.services.order_cancel import (
 )
 from omnitill.services.order_views import OrderView, balance_due, load_view
 from omnitill.services.reservation_transitions import apply_transition
+
+Recorder = Callable[[UnitOfWork, Order, OrderFulfillment], dict[str, str]]
 
 STAMPS = {
     FulfillmentStatus.ACCEPTED: "accepted_at",
@@ -90,8 +93,11 @@ def advance(
     handover: Handover | None = None,
     note: str = "",
     now: datetime | None = None,
+    shipment: Recorder | None = None,
 ) -> StepResult:
-    """Move a fulfillment one step (not reject or cancel: see order_reroute/order_service)."""
+    """Move a fulfillment one step (not reject or cancel: see order_reroute/order_service).
+    `shipment` records the parcel of a `ship` step in the same transaction (its answer
+    joins the timeline entry)."""
     actor.require(Permission.ORDERS_FULFIL)
     at = now or utcnow()
     with db.uow() as uow:
@@ -106,6 +112,9 @@ def advance(
         code = None
         if step is Step.PICK_UP:
             _verify(uow, order, fulfillment, handover or Handover())
+        # Handing over needs the order paid; so does shipping one taken at a register
+        # (endless aisle, special order): online orders are paid by their authorization.
+        if step is Step.PICK_UP or (step is Step.SHIP and order.origin_register_id):
             due = balance_due(order)
             if due > 0:
                 raise Conflict(
@@ -130,6 +139,8 @@ def advance(
         data = {"location": loc, "method": fulfillment.method}
         if note:
             data["note"] = note
+        if shipment is not None:
+            data.update(shipment(uow, order, fulfillment))
         order_timeline.record(
             uow,
             order,
@@ -138,11 +149,7 @@ def advance(
             now=at,
             fulfillment_id=fulfillment.id,
             location_id=fulfillment.location_id,
-            data={
-                "location": loc,
-                "method": fulfillment.method,
-                **({"note": note} if note else {}),
-            },
+            data=data,
             publish=TOPICS.get(step),
             locations=[loc],
         )

@@ -1,21 +1,21 @@
-"""Paying for a register sale, inside its transaction: every tender, split in any mix.
+"""Paying at a register, inside the caller's transaction: every tender, split in any mix.
 
-The tender rules are `domain/payments/tenders.py` (non-cash tenders pay exact amounts, cash
-settles the rest with cash rounding and change, foreign cash at the dated rate). Here each
-tender is made real in the sale's transaction:
+What is paid is a `Target`: a register sale (its total, in full), or one payment on an order
+(a deposit, a layaway instalment, the balance: services/order_deposits.py), which may pay
+part of what is due. The rules are `domain/payments/tenders.py` (non-cash tenders pay exact
+amounts, cash settles the rest with rounding and change, foreign cash at the dated rate).
+Each tender is made real here:
 
-- **card** and **qr**: the payment taken before the sale (`POST /api/v1/payments`, or a QR
-  link) is claimed by its id: it must be captured, for this sale, in its currency and for
-  exactly the tendered amount. The sale id is unique, so a payment pays one sale only.
-- **gift_card**: the card is spent by one conditional UPDATE (never below zero).
-- **store_credit**: the customer's credit is spent the same way (the sale needs a customer).
-- **cash**: recorded, and its net (tendered less change, in the sale's currency) goes into
-  the drawer ledger of the register's open shift. Where the store manages cash, a cash sale
-  needs an open shift (409 `shift.required`).
+- **card** and **qr**: the payment taken before for this same sale or order is claimed by
+  its id (services/tender_claims.py).
+- **gift_card** and **store_credit** (the sale's or order's customer): spent by one
+  conditional UPDATE each, never below zero.
+- **cash**: its net (tendered less change) goes into the drawer ledger of the register's open
+  shift; where the store manages cash, taking cash needs one (409 `shift.required`).
 
-Every tender becomes a row of `payments` (card and QR ones already are) and a line of the
-sale's payment snapshot with what a receipt shows: brand, last four and entry mode of a card,
-never its number. A refused tender rolls the whole sale back: nothing is half-written.
+Each tender is a `payments` row (card and QR ones already are) with `sale_id` or `order_id`;
+gift card, store credit and drawer entries reference the sale or the order (`reference_type`
+"sale" or "order"). A refused tender rolls everything back: nothing is half-written.
 """
 
 from __future__ import annotations
@@ -30,17 +30,46 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from omnitill.adapters.db.database import UnitOfWork
-from omnitill.adapters.db.models import ExchangeRate, Payment, table
+from omnitill.adapters.db.models import ExchangeRate, Payment, PaymentEvent, table
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omnitill.domain.ids import uuid7
 from omnitill.domain.money import check_currency
 from omnitill.domain.payments.cash import cash_increment
 from omnitill.domain.payments.tenders import Method, Settlement, TenderInput, settle
-from omnitill.services import gift_cards, shifts, store_credit
+from omnitill.services import gift_cards, shifts, store_credit, tender_claims
 
 _payments = table(Payment)
 _INSERT_PAYMENTS = insert(_payments)
+_INSERT_CLAIMS = insert(table(PaymentEvent))
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What the tenders pay: a register sale, or one payment on an order. An order is paid
+    in several payments (deposit, instalments, balance), each with its own id."""
+
+    kind: str  # sale | order
+    id: uuid.UUID  # the sale's or the order's id
+    payment_id: uuid.UUID | None = None  # order: this payment's id (its idempotency key)
+
+    @classmethod
+    def sale(cls, sale_id: uuid.UUID) -> Target:
+        return cls("sale", sale_id)
+
+    @classmethod
+    def order(cls, order_id: uuid.UUID, payment_id: uuid.UUID) -> Target:
+        return cls("order", order_id, payment_id)
+
+    def key(self, method: str, i: int) -> str:
+        """The idempotency key of the `payments` row the i-th tender writes."""
+        if self.kind == "sale":
+            return f"{method}:{self.id}:{i}"
+        return f"{method}:order:{self.payment_id}:{i}"
+
+    def claim_key(self, i: int) -> str:
+        """An order's claim of the card or QR payment of its i-th tender."""
+        return f"claim:order:{self.payment_id}:{i}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,13 +159,46 @@ def pay(
     today: date,
     now: datetime,
 ) -> SalePayments:
-    """Settle `total` with `requests` and make each tender real (see the module doc)."""
+    """Settle a register sale's `total` in full with `requests` (see `take`)."""
+    return take(
+        uow,
+        till=till,
+        actor=actor,
+        target=Target.sale(sale_id),
+        customer=customer,
+        total=total,
+        requests=requests,
+        today=today,
+        now=now,
+    )
+
+
+def take(
+    uow: UnitOfWork,
+    *,
+    till: Till,
+    actor: Actor,
+    target: Target,
+    customer: uuid.UUID | None,
+    total: int,
+    requests: Sequence[TenderRequest],
+    today: date,
+    now: datetime,
+    allow_partial: bool = False,
+) -> SalePayments:
+    """Settle `total` (what is due) with `requests` and make each tender real (see the
+    module doc). `allow_partial`: the tenders may pay less than `total` (an order payment);
+    the settlement's `balance_due` is what is left."""
+    tender_claims.check_distinct(
+        [t.payment_id if t.method in (Method.CARD, Method.QR) else None for t in requests]
+    )
     inputs = [_input(uow, t, till.currency, today, i) for i, t in enumerate(requests)]
     settlement = settle(
         total=total,
         currency=till.currency,
         tenders=inputs,
         cash_increment=cash_increment(till.currency, till.cash_rounding_minor),
+        allow_partial=allow_partial,
     )
     has_cash = any(t.method == Method.CASH for t in requests)
     shift_id = shifts.open_shift_of(uow, till.register_id) if has_cash else None
@@ -148,12 +210,13 @@ def pay(
         )
     paid: list[PaidTender] = []
     new_rows: list[dict[str, Any]] = []
+    claims: list[dict[str, Any]] = []
     errors: list[FieldError] = []
     first: ValidationFailed | None = None
     for i, (request, applied) in enumerate(zip(requests, settlement.tenders, strict=True)):
         try:
             tender, row = _make_real(
-                uow, till, actor, sale_id, customer, request, applied, today, now, shift_id, i
+                uow, till, actor, target, customer, request, applied, today, now, shift_id, i
             )
         except ValidationFailed as refused:
             first = first or refused
@@ -162,10 +225,23 @@ def pay(
         paid.append(tender)
         if row is not None:
             new_rows.append(row)
+        elif target.kind == "order":
+            claims.append(
+                tender_claims.claim_row(
+                    payment_id=tender.payment_id,
+                    amount=tender.amount,
+                    key=target.claim_key(i),
+                    order_payment_id=target.payment_id,
+                    actor_id=actor.user_id,
+                    now=now,
+                )
+            )
     if first is not None:
         raise ValidationFailed(first.code, first.message, first.details, errors=errors)
     if new_rows:
         uow.connection.execute(_INSERT_PAYMENTS, new_rows)
+    if claims:
+        uow.connection.execute(_INSERT_CLAIMS, claims)
     cash = sum(t.amount for t in paid if t.method == Method.CASH)
     if shift_id is not None and cash:
         shifts.record_sale_cash(
@@ -173,8 +249,8 @@ def pay(
             shift_id=shift_id,
             amount=cash,
             actor=actor,
-            reference_type="sale",
-            reference_id=str(sale_id),
+            reference_type=target.kind,
+            reference_id=str(target.id),
         )
     return SalePayments(settlement, tuple(paid), shift_id)
 
@@ -215,7 +291,7 @@ def _make_real(
     uow: UnitOfWork,
     till: Till,
     actor: Actor,
-    sale_id: uuid.UUID,
+    target: Target,
     customer: uuid.UUID | None,
     request: TenderRequest,
     applied: Any,
@@ -227,12 +303,12 @@ def _make_real(
     """(the tender as kept, the new `payments` row or None for a claimed one)."""
     method = request.method
     if method in (Method.CARD, Method.QR):
-        return _claim(uow, till, sale_id, request, applied.applied, i), None
+        return _claim(uow, till, target, request, applied.applied, i), None
     payment_id = uuid7()
     row: dict[str, Any] = {
         "id": payment_id,
-        "sale_id": sale_id,
-        "order_id": None,
+        "sale_id": target.id if target.kind == "sale" else None,
+        "order_id": target.id if target.kind == "order" else None,
         "location_id": till.location_id,
         "register_id": till.register_id,
         "shift_id": shift_id,
@@ -245,7 +321,7 @@ def _make_real(
         "exchange_rate": None,
         "change_minor": 0,
         "refunded_minor": 0,
-        "idempotency_key": f"{method}:{sale_id}:{i}",
+        "idempotency_key": target.key(method, i),
         "message": "",
         "gift_card_id": None,
         "customer_id": None,
@@ -269,8 +345,8 @@ def _make_real(
                 currency=till.currency,
                 today=today,
                 actor=actor,
-                reference_type="sale",
-                reference_id=str(sale_id),
+                reference_type=target.kind,
+                reference_id=str(target.id),
                 location_id=till.location_id,
                 field=f"payments.{i}.code",
             )
@@ -286,7 +362,7 @@ def _make_real(
         if customer is None:
             raise ValidationFailed(
                 "payment.customer_required",
-                "store credit is spent by a customer: attach them to the sale",
+                f"store credit is spent by a customer: attach them to the {target.kind}",
                 errors=[FieldError("customer", "payment.customer_required", "required")],
             )
         store_credit.redeem_in(
@@ -295,8 +371,8 @@ def _make_real(
             currency=till.currency,
             amount=applied.applied,
             actor=actor,
-            reference_type="sale",
-            reference_id=str(sale_id),
+            reference_type=target.kind,
+            reference_id=str(target.id),
             field=f"payments.{i}.amount",
         )
         row["customer_id"] = customer
@@ -323,40 +399,19 @@ def _make_real(
 
 
 def _claim(
-    uow: UnitOfWork,
-    till: Till,
-    sale_id: uuid.UUID,
-    request: TenderRequest,
-    amount: int,
-    i: int,
+    uow: UnitOfWork, till: Till, target: Target, request: TenderRequest, amount: int, i: int
 ) -> PaidTender:
-    """A card or QR payment taken before the sale, checked against this tender."""
-    where = f"payments.{i}.payment_id"
-    if request.payment_id is None:
-        raise ValidationFailed(
-            "payment.payment_id_required",
-            f"a {request.method} tender names the payment taken for it",
-            errors=[FieldError(where, "payment.payment_id_required", "required")],
-        )
-    payment = uow.session.get(Payment, request.payment_id, with_for_update=True)
-    problem: tuple[str, str] | None = None
-    if payment is None or payment.method != request.method:
-        problem = ("payment.not_found", f"no {request.method} payment with this id")
-    elif payment.sale_id != sale_id:
-        problem = ("payment.wrong_sale", "this payment was taken for another sale")
-    elif payment.status != "captured":
-        problem = ("payment.not_captured", f"the payment is {payment.status}")
-    elif payment.currency != till.currency or payment.amount_minor != amount:
-        problem = (
-            "payment.amount_mismatch",
-            f"the payment took {payment.amount_minor} {payment.currency}, "
-            f"the tender says {amount} {till.currency}",
-        )
-    if problem is not None:
-        raise ValidationFailed(
-            problem[0], problem[1], errors=[FieldError(where, problem[0], problem[1])]
-        )
-    assert payment is not None
+    """The card or QR payment this tender names, claimed (services/tender_claims.py)."""
+    payment = tender_claims.claim(
+        uow,
+        method=request.method,
+        payment_id=request.payment_id,
+        kind=target.kind,
+        owner_id=target.id,
+        currency=till.currency,
+        amount=amount,
+        field=f"payments.{i}.payment_id",
+    )
     return PaidTender(
         payment.method,
         amount,

@@ -26,6 +26,8 @@ LocationWriter = Annotated[Actor, Depends(require(Permission.LOCATIONS_WRITE))]
 
 @router.get("/channels", response_model=ChannelList, summary="Channels orders come from")
 def list_channels(actor: Reader, db: DbDep) -> ChannelList:
+    """Each with the fulfillment methods its orders may use and whether units may wait
+    for stock. A channel's code scopes price lists and promotions."""
     return ChannelList(
         items=[
             ChannelRead.model_validate(c, from_attributes=True)
@@ -41,6 +43,8 @@ def list_channels(actor: Reader, db: DbDep) -> ChannelList:
     responses={201: {"description": "Created."}, 422: {"description": "`channel.*`"}},
 )
 def put_channel(code: str, body: ChannelWrite, actor: Writer, db: DbDep) -> Response:
+    """Create the channel `code`, or change the fields given (methods, backorders,
+    active). An inactive channel takes no orders (422 `order.unknown_channel`)."""
     view, created = channel_service.save_channel(
         db=db,
         actor=actor,
@@ -64,6 +68,8 @@ def put_channel(code: str, body: ChannelWrite, actor: Writer, db: DbDep) -> Resp
     summary="How the location takes part in order routing",
 )
 def get_fulfillment(code: str, actor: LocationReader, db: DbDep) -> FulfillmentSettingsIO:
+    """Rank, daily capacity, opening hours, cut-off, local delivery radius, market, ships,
+    pickup and curbside, and the days before uncollected pickups are reminded and cancelled."""
     settings = channel_service.fulfillment_settings(db=db, actor=actor, code=code)
     return FulfillmentSettingsIO.model_validate(settings, from_attributes=True)
 
@@ -78,6 +84,8 @@ def get_fulfillment(code: str, actor: LocationReader, db: DbDep) -> FulfillmentS
 def put_fulfillment(
     code: str, body: FulfillmentSettingsIO, actor: LocationWriter, db: DbDep
 ) -> FulfillmentSettingsIO:
+    """Replaces every setting (PUT). Hours are local times per day; a warehouse neither
+    hands over pickups nor delivers locally."""
     settings = channel_service.set_fulfillment_settings(
         db=db,
         actor=actor,

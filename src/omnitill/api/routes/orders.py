@@ -7,7 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from omnitill.api.deps import Cursor, DbDep, GatewayDep, Limit, TaxProviderDep, require
+from omnitill.api.deps import (
+    Cursor,
+    DbDep,
+    GatewayDep,
+    Limit,
+    NotifierDep,
+    TaxProviderDep,
+    require,
+)
 from omnitill.api.schemas.orders import (
     AvailabilityList,
     AvailabilityRead,
@@ -106,6 +114,8 @@ def list_orders(
     location: Annotated[str | None, Query(description="Orders with a part there.")] = None,
     email: str | None = None,
 ) -> OrderPage:
+    """Newest first, one page; filter by number, status, channel, a location with a part
+    of the order, or the customer's email. Staff bound to stores see their stores' orders."""
     items, next_cursor = views.find(
         db=db,
         actor=actor,
@@ -134,6 +144,8 @@ def availability(
     sku: str,
     near: Annotated[str | None, Query(description="The asking store, e.g. S01.")] = None,
 ) -> AvailabilityList:
+    """Promisable units (safety stock kept back) at every location, with the distance from
+    `near` and whether the location is stale; what the register offers when its shelf is empty."""
     rows = order_routing.availability(db=db, actor=actor, sku=sku, near=near)
     return AvailabilityList(
         sku=sku, items=[AvailabilityRead.model_validate(r, from_attributes=True) for r in rows]
@@ -146,6 +158,8 @@ def availability(
     summary="Where an order would be routed now, with the reasons; nothing is booked",
 )
 def route_preview(body: RoutePreviewIn, actor: Reader, db: DbDep) -> RoutePreviewRead:
+    """Runs the routing rules on today's stock and answers assignments, short lines and
+    the explanation; books nothing."""
     ship = body.ship_to
     result = order_routing.preview(
         db=db,
@@ -174,6 +188,8 @@ def route_preview(body: RoutePreviewIn, actor: Reader, db: DbDep) -> RoutePrevie
     responses={409: {"description": "`order.nothing_backordered`."}},
 )
 def allocate(order_id: uuid.UUID, actor: Fulfiller, db: DbDep) -> Response:
+    """Backordered units are routed again and reserved where stock now is; what still
+    finds none stays backordered."""
     return _json(order_reroute.allocate_backorders(db=db, actor=actor, order_id=order_id))
 
 
@@ -189,7 +205,6 @@ STEP_DOCS = {
     Step.PICK: "Picking has started.",
     Step.PACK: "Packed, ready to ship (ship and local delivery).",
     Step.READY: "Ready for pickup: the customer is notified with a pickup code.",
-    Step.SHIP: "Shipped: the units leave the location's stock.",
     Step.DELIVER: "Delivered (local delivery, or the carrier's last event).",
 }
 
@@ -203,6 +218,7 @@ def _step_route(step: Step) -> None:
         actor: Fulfiller,
         db: DbDep,
         gateway: GatewayDep,
+        notifier: NotifierDep,
         body: StepIn | None = None,
     ) -> Response:
         view = order_service.advance(
@@ -213,10 +229,16 @@ def _step_route(step: Step) -> None:
             fulfillment_id=fulfillment_id,
             step=step,
             note=body.note if body else "",
+            notifier=notifier,
         )
         return _json(view)
 
     handler.__name__ = f"fulfillment_{step.value}"
+    handler.__doc__ = (
+        f"{STEP_DOCS[step]} The step is checked against the fulfillment's state (409 when it "
+        "cannot follow), stamped, written to the timeline and sent to the location's event "
+        "stream."
+    )
     router.add_api_route(
         path,
         handler,
@@ -248,6 +270,8 @@ def pick_up(
     db: DbDep,
     gateway: GatewayDep,
 ) -> Response:
+    """The customer shows the QR code from their notification (`pickup_code`) or gives the
+    order number and their name; nothing must be left to pay. The units leave stock."""
     view = order_service.advance(
         db=db,
         actor=actor,
@@ -273,6 +297,9 @@ def reject(
     db: DbDep,
     gateway: GatewayDep,
 ) -> Response:
+    """The rejected units' reservation is released and they are routed again; the order
+    never goes back to a location that refused it. What no location can take is backordered
+    or cancelled."""
     view = order_service.reject(
         db=db,
         actor=actor,
@@ -303,5 +330,7 @@ def cancel(
         order_id=order_id,
         reason=body.reason,
         lines=tuple(order_service.CancelLine(x.line_no, x.quantity) for x in body.lines),
+        register=body.till,
+        override_token=body.override_token,
     )
     return _json(view)

@@ -242,9 +242,20 @@ class CancelLineIn(BaseModel):
 
 
 class CancelIn(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
     reason: str = Field(max_length=200)
     lines: list[CancelLineIn] = Field(
         default_factory=list, description="Units to cancel; empty: everything not shipped."
+    )
+    till: str | None = Field(
+        default=None,
+        alias="register",
+        description="The register giving back what was paid at registers (cash from its "
+        "drawer); default: the register that took the order.",
+    )
+    override_token: str | None = Field(
+        default=None, description="A manager's override for the refund (payments.refund)."
     )
 
 
@@ -281,3 +292,41 @@ class RoutePreviewRead(BaseModel):
     assignments: list[dict[str, Any]]
     short_lines: list[dict[str, Any]]
     explanation: dict[str, Any]
+
+
+class LabelIn(BaseModel):
+    service: str = Field(description="The carrier's service: ground, express, overnight.")
+    weight_grams: int = Field(gt=0)
+    dimensions_mm: tuple[int, int, int] | None = Field(
+        default=None, description="Length, width, height of the box (dimensional weight)."
+    )
+
+
+class ShipIn(BaseModel):
+    note: str = Field(default="", max_length=500)
+    label: LabelIn | None = Field(
+        default=None, description="Buy a carrier label now; without it, shipped as is."
+    )
+
+
+class RateRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    carrier: str
+    service: str
+    service_name: str
+    amount: int
+    currency: str
+    zone: int
+    estimated_days: int
+    billable_weight_grams: int
+
+
+class RateList(BaseModel):
+    items: list[RateRead]
+
+
+class TrackingPage(BaseModel):
+    tracking_number: str
+    status: str
+    events: list[TrackingRead]

@@ -1,0 +1,1 @@
+"""Parcel carriers behind the `domain.fulfillment.carrier.Carrier` contract: the sandbox."""

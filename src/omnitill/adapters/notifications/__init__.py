@@ -1,0 +1,1 @@
+"""Customer notifications: SMTP email, the SMS sandbox, and the message templates."""
