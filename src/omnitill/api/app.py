@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import asdict
+from types import FrameType
 
 from fastapi import FastAPI
 
@@ -17,9 +22,14 @@ from omnitill.api.idempotency import IdempotencyMiddleware
 from omnitill.api.request_context import RequestContextMiddleware
 from omnitill.api.routes import ROUTERS
 from omnitill.config import Settings, get_settings
-from omnitill.services import idempotency, lot_expiry, reservations
+from omnitill.services import idempotency, lot_expiry, order_maintenance, reservations
+from omnitill.services import payments as payment_service
+from omnitill.services.carriers import carrier_for
 from omnitill.services.database import Database, open_database
+from omnitill.services.event_hub import EventHub, RealTime
+from omnitill.services.pickups import CustomerNotifier
 from omnitill.services.pricing import tax_provider_for
+from omnitill.services.webhook_delivery import run_webhook_dispatcher
 
 DESCRIPTION = """
 The omnitill REST API. Money fields are integers in minor units of the object's `currency`
@@ -43,11 +53,21 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         sweeper = asyncio.create_task(
             _sweep_reservations(database, settings.reservation_sweep_seconds)
         )
+        dispatcher = asyncio.create_task(run_webhook_dispatcher(database, settings))
+        orders = asyncio.create_task(_order_maintenance(_app, settings.pickup_sweep_seconds))
+        realtime = RealTime(database, settings)
+        await realtime.start()
+        _app.state.event_hub = realtime.hub
+        restore_signals = _end_streams_on_exit_signal(realtime.hub)
         try:
             yield
         finally:
+            restore_signals()
+            await realtime.stop()
             purger.cancel()
             sweeper.cancel()
+            dispatcher.cancel()
+            orders.cancel()
             if owns_db:
                 database.dispose()
 
@@ -78,6 +98,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             {"name": "pricing", "description": "Price lists, exchange rates and rounding."},
             {"name": "tax", "description": "Tax classes, jurisdictions and their rates."},
             {"name": "promotions", "description": "Promotions and coupons."},
+            {
+                "name": "orders",
+                "description": "Orders from every channel, fulfillment, pickups, shipments.",
+            },
+            {"name": "events", "description": "Live events (SSE) and published event pages."},
+            {
+                "name": "webhooks",
+                "description": "Webhook subscriptions, the delivery log, replays.",
+            },
             {"name": "health", "description": "Liveness and readiness probes."},
         ],
     )
@@ -94,7 +123,66 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     return app
 
 
+def _end_streams_on_exit_signal(hub: EventHub) -> Callable[[], None]:
+    """Uvicorn waits for open responses to finish before it shuts the app down, and an
+    event stream never finishes by itself: on SIGINT or SIGTERM end every stream first
+    (clients reconnect to another process and resume), then let uvicorn's handler run.
+    Signals are only caught in the main thread; returns the function restoring them."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    loop = asyncio.get_running_loop()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handle(sig: int, frame: FrameType | None) -> None:
+        loop.call_soon_threadsafe(hub.shut)
+        handler = previous[signal.Signals(sig)]
+        if callable(handler):
+            handler(sig, frame)
+        elif handler == signal.SIG_DFL:
+            signal.signal(sig, signal.SIG_DFL)
+            os.kill(os.getpid(), sig)
+
+    for sig in previous:
+        signal.signal(sig, handle)
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            if signal.getsignal(sig) is handle:
+                signal.signal(sig, handler)
+
+    return restore
+
+
 PURGE_EVERY_SECONDS = 3600
+
+
+async def _order_maintenance(app: FastAPI, every_seconds: float) -> None:
+    """Every few minutes, remind and expire uncollected pickups and follow parcels (safe in
+    several processes: each item is claimed under a row lock)."""
+    if every_seconds <= 0:
+        return
+    log = logging.getLogger("omnitill.maintenance")
+    state = app.state
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            if getattr(state, "gateway", None) is None:
+                state.gateway = payment_service.gateway_for(state.settings)
+            if getattr(state, "carrier", None) is None:
+                state.carrier = carrier_for(state.settings)
+            if getattr(state, "notifier", None) is None:
+                state.notifier = CustomerNotifier(state.settings)
+            done = await asyncio.to_thread(
+                order_maintenance.sweep,
+                db=state.db,
+                gateway=state.gateway,
+                carrier=state.carrier,
+                notifier=state.notifier,
+            )
+            if done.reminded or done.expired or done.delivered:
+                log.info("order maintenance", extra={"fields": asdict(done)})
+        except Exception:
+            log.exception("order maintenance failed")
 
 
 async def _purge_idempotency_keys(db: Database) -> None:

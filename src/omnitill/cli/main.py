@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from omnitill import __version__
-from omnitill.cli import audit, db, demo, serve, stock, users
+from omnitill.cli import audit, db, demo, orders, serve, stock, users, webhooks
 from omnitill.cli.common import CommandGroup
 
 app = typer.Typer(
@@ -24,6 +24,8 @@ app.command("serve")(serve.serve)
 app.add_typer(users.app, name="user")
 app.add_typer(audit.app, name="audit")
 app.add_typer(stock.app, name="stock")
+app.add_typer(orders.app, name="orders")
+app.add_typer(webhooks.app, name="webhooks")
 
 
 def _version(value: bool) -> None:

@@ -329,4 +329,5 @@ def _record_receipt(
             "location": result.location,
             "lines": [{"sku": line.sku, "quantity": line.quantity} for line in result.lines],
         },
+        locations=[result.location],
     )

@@ -27,6 +27,7 @@ from typing import Any
 
 from omnitill.adapters.db.database import Database, UnitOfWork
 from omnitill.adapters.db.models import (
+    Location,
     PurchaseOrder,
     PurchaseOrderLine,
     StockMovement,
@@ -263,4 +264,5 @@ def _transition(
         aggregate_type="purchase_order",
         aggregate_id=po.number,
         payload={"number": po.number, "status": po.status, "previous_status": previous},
+        locations=[uow.session.get_one(Location, po.location_id).code],
     )

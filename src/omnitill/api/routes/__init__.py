@@ -8,6 +8,7 @@ from omnitill.api.routes import (
     channels,
     counts,
     customers,
+    events,
     gift_cards,
     health,
     locations,
@@ -30,6 +31,7 @@ from omnitill.api.routes import (
     tax,
     transfers,
     users,
+    webhooks,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -59,5 +61,7 @@ ROUTERS: list[APIRouter] = [
     gift_cards.router,
     store_credit.router,
     shifts.router,
+    events.router,
+    webhooks.router,
     health.router,
 ]

@@ -1,1 +1,2 @@
-"""Fulfillment rules: which locations fulfil an order (`routing`), pure and deterministic."""
+"""Fulfillment rules: which locations fulfil an order (`routing`), the carrier contract
+(`carrier`), parcel rating (`shipping`) and opening hours (`hours`); pure and deterministic."""

@@ -1,1 +1,2 @@
-"""Integrations with the outside: webhooks (signing, verification, retry schedule)."""
+"""Integrations with the outside: webhooks (signing, verification, retry schedule, rules)
+and customer notifications (messages, senders, the contexts of templates)."""

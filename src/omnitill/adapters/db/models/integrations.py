@@ -34,7 +34,7 @@ class WebhookSubscription(Base):
     description: Mapped[str] = mapped_column(String(200), default="")
     event_types: Mapped[list[str]] = mapped_column(JSON, default=list)  # topics; [] = all
     secret: Mapped[str] = mapped_column(String(100))  # whsec_<base64>
-    status: Mapped[str] = mapped_column(String(16))  # enabled | disabled
+    status: Mapped[str] = mapped_column(String(16))  # enabled | disabled | deleted
     disabled_reason: Mapped[str | None] = mapped_column(String(200))
     failing_since: Mapped[datetime | None]
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,1 @@
+"""Webhook delivery over HTTP (standard library only: httpx is a dev dependency)."""
