@@ -368,3 +368,28 @@ def test_bopis_pickup_is_verified_by_number_and_name(client, db, shop):
     )
     assert due.status_code == 409
     assert due.json()["code"] == "order.balance_due"
+
+
+def test_a_location_picks_from_one_list_across_its_orders(client, db, shop):
+    first = order(client, shop, [{"sku": "TEE", "quantity": 2}], ship_to=CUSTOMER).json()
+    second = order(
+        client,
+        shop,
+        [{"sku": "TEE", "quantity": 1, "method": "pickup"}],
+        pickup_location="S01",
+    ).json()
+    got = client.get("/api/v1/orders/pick-list", params={"location": "S01"}, headers=shop["s01"])
+    assert got.status_code == 200, got.text
+    [tee] = got.json()["items"]
+    assert tee["sku"] == "TEE"
+    assert tee["quantity"] == 3
+    assert [(o["number"], o["quantity"]) for o in tee["orders"]] == [
+        (first["number"], 2),
+        (second["number"], 1),
+    ]
+    fid = second["fulfillments"][0]["id"]
+    step(client, shop["s01"], second, fid, "ready")
+    left = client.get("/api/v1/orders/pick-list", params={"location": "S01"}, headers=shop["s01"])
+    assert left.json()["items"][0]["quantity"] == 2
+    other = client.get("/api/v1/orders/pick-list", params={"location": "S01"}, headers=shop["s02"])
+    assert other.status_code == 403

@@ -23,6 +23,9 @@ from omnitill.api.schemas.orders import (
     OrderCreate,
     OrderPage,
     OrderRead,
+    PickItemRead,
+    PickList,
+    PickOrderRead,
     PickupIn,
     RejectIn,
     RoutePreviewIn,
@@ -32,7 +35,7 @@ from omnitill.api.schemas.orders import (
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
 from omnitill.domain.orders.lifecycle import Step
-from omnitill.services import order_reroute, order_routing, order_service
+from omnitill.services import order_reroute, order_routing, order_service, pick_lists
 from omnitill.services import order_views as views
 from omnitill.services import orders as order_placing
 
@@ -149,6 +152,35 @@ def availability(
     rows = order_routing.availability(db=db, actor=actor, sku=sku, near=near)
     return AvailabilityList(
         sku=sku, items=[AvailabilityRead.model_validate(r, from_attributes=True) for r in rows]
+    )
+
+
+@router.get(
+    "/orders/pick-list",
+    response_model=PickList,
+    summary="A location's pick list: units to pick by SKU across its open orders",
+)
+def get_pick_list(
+    actor: Reader,
+    db: DbDep,
+    location: Annotated[str, Query(description="The picking location, e.g. S01.")],
+) -> PickList:
+    """Every SKU its assigned, accepted or picking fulfillments still need, with the orders
+    (number, fulfillment, units) each unit is for, oldest order first."""
+    items = pick_lists.pick_list(db=db, actor=actor, location=location)
+    return PickList(
+        location=location,
+        items=[
+            PickItemRead(
+                sku=i.sku,
+                name=i.name,
+                quantity=i.quantity,
+                orders=[
+                    PickOrderRead(number=n, fulfillment_id=f, quantity=q) for n, f, q in i.orders
+                ],
+            )
+            for i in items
+        ],
     )
 
 

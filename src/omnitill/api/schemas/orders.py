@@ -330,3 +330,21 @@ class TrackingPage(BaseModel):
     tracking_number: str
     status: str
     events: list[TrackingRead]
+
+
+class PickOrderRead(BaseModel):
+    number: str
+    fulfillment_id: str
+    quantity: int
+
+
+class PickItemRead(BaseModel):
+    sku: str
+    name: str
+    quantity: int
+    orders: list[PickOrderRead]
+
+
+class PickList(BaseModel):
+    location: str
+    items: list[PickItemRead]
