@@ -46,7 +46,8 @@ Fulfiller = Annotated[Actor, Depends(require(Permission.ORDERS_FULFIL))]
 Canceller = Annotated[Actor, Depends(require(Permission.ORDERS_CANCEL))]
 
 
-def _json(view: views.OrderView, *, created: bool = False) -> Response:
+def order_json(view: views.OrderView, *, created: bool = False) -> Response:
+    """The order as the API shows it (201 when just created, replays flagged)."""
     return Response(
         content=OrderRead.model_validate(view, from_attributes=True).model_dump_json(),
         status_code=status.HTTP_201_CREATED if created and not view.replayed else 200,
@@ -102,7 +103,7 @@ def place_order(
     view = order_placing.place(
         db=db, actor=actor, gateway=gateway, request=request, tax_provider=tax
     )
-    return _json(view, created=True)
+    return order_json(view, created=True)
 
 
 @router.get("/orders", response_model=OrderPage, summary="List orders")
@@ -222,14 +223,14 @@ def route_preview(body: RoutePreviewIn, actor: Reader, db: DbDep) -> RoutePrevie
 def allocate(order_id: uuid.UUID, actor: Fulfiller, db: DbDep) -> Response:
     """Backordered units are routed again and reserved where stock now is; what still
     finds none stays backordered."""
-    return _json(order_reroute.allocate_backorders(db=db, actor=actor, order_id=order_id))
+    return order_json(order_reroute.allocate_backorders(db=db, actor=actor, order_id=order_id))
 
 
 @router.get("/orders/{order_id}", response_model=OrderRead, summary="One order")
 def get_order(order_id: uuid.UUID, actor: Reader, db: DbDep) -> Response:
     """Lines, fulfillments with SLA times and tracking, payments (last four digits only),
     the full timeline and the routing explanation."""
-    return _json(views.get(db=db, actor=actor, order_id=order_id))
+    return order_json(views.get(db=db, actor=actor, order_id=order_id))
 
 
 STEP_DOCS = {
@@ -263,7 +264,7 @@ def _step_route(step: Step) -> None:
             note=body.note if body else "",
             notifier=notifier,
         )
-        return _json(view)
+        return order_json(view)
 
     handler.__name__ = f"fulfillment_{step.value}"
     handler.__doc__ = (
@@ -313,7 +314,7 @@ def pick_up(
         step=Step.PICK_UP,
         handover=order_service.Handover(body.pickup_code, body.number, body.name),
     )
-    return _json(view)
+    return order_json(view)
 
 
 @router.post(
@@ -341,7 +342,7 @@ def reject(
         reason=body.reason,
         line_numbers=tuple(body.lines),
     )
-    return _json(view)
+    return order_json(view)
 
 
 @router.post(
@@ -365,4 +366,4 @@ def cancel(
         register=body.till,
         override_token=body.override_token,
     )
-    return _json(view)
+    return order_json(view)

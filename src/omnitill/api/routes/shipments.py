@@ -16,6 +16,7 @@ from omnitill.api.deps import (
     labels_dir,
     require,
 )
+from omnitill.api.routes.orders import order_json as _json
 from omnitill.api.schemas.orders import (
     OrderRead,
     RateList,
@@ -29,17 +30,9 @@ from omnitill.domain.auth.permissions import Permission
 from omnitill.domain.fulfillment.carrier import Parcel
 from omnitill.domain.orders.lifecycle import Step
 from omnitill.services import order_service, shipments
-from omnitill.services import order_views as views
 
 router = APIRouter(tags=["orders"])
 Fulfiller = Annotated[Actor, Depends(require(Permission.ORDERS_FULFIL))]
-
-
-def _json(view: views.OrderView) -> Response:
-    return Response(
-        OrderRead.model_validate(view, from_attributes=True).model_dump_json(),
-        media_type="application/json",
-    )
 
 
 @router.post(
