@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from omnitill.services import stock
+from omnitill.adapters.carriers.sandbox import SandboxCarrier
+from omnitill.adapters.payments.sandbox import SandboxGateway
+from omnitill.services import order_maintenance, stock
 from tests.factories import make_location, make_register, make_variant, token_for
 
 NYC = {"latitude": Decimal("40.7580"), "longitude": Decimal("-73.9855")}
@@ -106,7 +108,15 @@ def test_a_special_order_waits_for_stock_and_is_allocated_when_it_comes(client, 
         headers=boss,
         json={"location": "W01", "lines": [{"sku": "BOOT", "quantity": 5}]},
     )
-    done = client.post(f"/api/v1/orders/{body['id']}/allocate", headers=boss).json()
+    # the server's order sweep routes backorders against the stock that has arrived
+    swept = order_maintenance.sweep(
+        db=db,
+        gateway=SandboxGateway(),
+        carrier=SandboxCarrier(),
+        notifier=None,
+    )
+    assert swept.allocated == 1
+    done = client.get(f"/api/v1/orders/{body['id']}", headers=boss).json()
     assert done["lines"][0]["quantity_backordered"] == 0
     assert done["status"] == "placed"
     assert sum(f["lines"][0]["quantity"] for f in done["fulfillments"]) == 12

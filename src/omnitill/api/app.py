@@ -179,7 +179,7 @@ async def _order_maintenance(app: FastAPI, every_seconds: float) -> None:
                 carrier=state.carrier,
                 notifier=state.notifier,
             )
-            if done.reminded or done.expired or done.delivered:
+            if done.reminded or done.expired or done.delivered or done.allocated:
                 log.info("order maintenance", extra={"fields": asdict(done)})
         except Exception:
             log.exception("order maintenance failed")

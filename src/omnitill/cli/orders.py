@@ -19,7 +19,8 @@ app = typer.Typer(
 def sweep() -> None:
     """Remind pickups waiting past their store's reminder days, cancel those past its hold
     days (stock released, card charged less), and read the tracking of parcels in transit
-    (delivered ones complete their orders). The server does this every few minutes."""
+    (delivered ones complete their orders), and route backordered units against the stock
+    that has arrived. The server does this every few minutes."""
     settings = load_settings()
     require_existing_database(settings)
     with database(settings) as db:
@@ -31,5 +32,6 @@ def sweep() -> None:
         )
     typer.echo(
         f"pickups reminded: {done.reminded}, expired: {done.expired}; "
-        f"parcels tracked: {done.tracked}, delivered: {done.delivered}"
+        f"parcels tracked: {done.tracked}, delivered: {done.delivered}; "
+        f"backordered orders allocated: {done.allocated}"
     )

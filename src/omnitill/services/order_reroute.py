@@ -111,7 +111,7 @@ def reject(
             publish="order.rejected",
             locations=[code],
         )
-        cancelled = _reroute(uow, actor, order, moving, lines, at)
+        cancelled = reroute_units(uow, actor, order, moving, lines, at)
         refresh_status(uow, order, at)
         uow.commit()
         return load_view(uow, order), cancelled
@@ -148,7 +148,7 @@ def _refusals(uow: UnitOfWork, order: Order) -> set[tuple[str, str]]:
     return pairs
 
 
-def _reroute(
+def reroute_units(
     uow: UnitOfWork,
     actor: Actor,
     order: Order,
@@ -375,26 +375,3 @@ def _cancel_units(
         f.updated_at = at
         told.append(location_code(uow, f.location_id))
     return sorted(set(told))
-
-
-def allocate_backorders(
-    *, db: Database, actor: Actor, order_id: uuid.UUID, now: datetime | None = None
-) -> OrderView:
-    """Route the order's backordered units against the stock as it is now (after a
-    delivery, a transfer); what still finds no location stays backordered."""
-    actor.require(Permission.ORDERS_FULFIL)
-    at = now or utcnow()
-    with db.uow() as uow:
-        order = uow.session.get(Order, order_id, with_for_update=True)
-        if order is None:
-            raise NotFound("order.not_found", "no such order", {"id": str(order_id)})
-        lines = {x.id: x for x in lines_of(uow, order)}
-        waiting = {i: x.quantity_backordered for i, x in lines.items() if x.quantity_backordered}
-        if not waiting:
-            raise Conflict("order.nothing_backordered", "no units of this order wait for stock")
-        for i in waiting:
-            lines[i].quantity_backordered = 0
-        _reroute(uow, actor, order, waiting, lines, at, backorders=True)
-        refresh_status(uow, order, at)
-        uow.commit()
-        return load_view(uow, order)

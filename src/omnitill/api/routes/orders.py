@@ -35,7 +35,7 @@ from omnitill.api.schemas.orders import (
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
 from omnitill.domain.orders.lifecycle import Step
-from omnitill.services import order_reroute, order_routing, order_service, pick_lists
+from omnitill.services import order_backorders, order_routing, order_service, pick_lists
 from omnitill.services import order_views as views
 from omnitill.services import orders as order_placing
 
@@ -223,7 +223,7 @@ def route_preview(body: RoutePreviewIn, actor: Reader, db: DbDep) -> RoutePrevie
 def allocate(order_id: uuid.UUID, actor: Fulfiller, db: DbDep) -> Response:
     """Backordered units are routed again and reserved where stock now is; what still
     finds none stays backordered."""
-    return order_json(order_reroute.allocate_backorders(db=db, actor=actor, order_id=order_id))
+    return order_json(order_backorders.allocate_backorders(db=db, actor=actor, order_id=order_id))
 
 
 @router.get("/orders/{order_id}", response_model=OrderRead, summary="One order")
