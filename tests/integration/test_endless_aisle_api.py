@@ -4,6 +4,7 @@ customer; a special order waits for stock and is allocated when stock arrives.""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from omnitill.adapters.carriers.sandbox import SandboxCarrier
@@ -141,3 +142,80 @@ def test_a_special_order_needs_a_register(client, db, settings):
     )
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "register"
+
+
+def test_pick_up_here_brings_the_item_from_the_best_store_by_transfer(client, db, settings):
+    clerk, boss = setup(db, settings)
+    s02 = token_for(db, settings, "clerk2", "cashier", ["S02"])
+    r = client.post(
+        "/api/v1/orders",
+        headers=clerk,
+        json={
+            "channel": "in_store",
+            "register": "S01-R1",
+            "customer_name": "Grace Hopper",
+            "email": "grace@example.com",
+            "pickup_location": "S01",
+            "pickup_by_transfer": True,
+            "lines": [{"sku": "BOOT", "quantity": 1, "method": "pickup"}],
+        },
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    [move] = body["fulfillments"]
+    assert (move["location"], move["method"], move["status"]) == ("S02", "transfer", "assigned")
+    assert body["routing"]["transfer"]["decisions"][0]["location"] == "S02"
+    assert level(client, boss, "BOOT", "S02")["reserved"] == 1
+    # without the transfer the store cannot take it
+    refused = client.post(
+        "/api/v1/orders",
+        headers=clerk,
+        json={
+            "channel": "in_store",
+            "register": "S01-R1",
+            "customer_name": "Grace Hopper",
+            "email": "grace@example.com",
+            "pickup_location": "S01",
+            "lines": [{"sku": "BOOT", "quantity": 1, "method": "pickup"}],
+        },
+    )
+    assert refused.status_code == 409
+    base = f"/api/v1/orders/{body['id']}/fulfillments/{move['id']}"
+    for action in ("accept", "pick", "pack", "ship"):
+        assert client.post(f"{base}/{action}", headers=s02).status_code == 200, action
+    s02_boot, s01_boot = level(client, boss, "BOOT", "S02"), level(client, boss, "BOOT", "S01")
+    assert (s02_boot["on_hand"], s02_boot["reserved"]) == (1, 0)
+    assert s01_boot["in_transit"] == 1
+    arrived = client.post(f"{base}/deliver", headers=clerk)
+    assert arrived.status_code == 200, arrived.text
+    got = arrived.json()
+    assert got["status"] == "in_progress"
+    pickup = got["fulfillments"][1]
+    assert (pickup["location"], pickup["method"], pickup["status"]) == ("S01", "pickup", "assigned")
+    s01_boot = level(client, boss, "BOOT", "S01")
+    assert (s01_boot["on_hand"], s01_boot["reserved"], s01_boot["in_transit"]) == (1, 1, 0)
+    paid = client.post(
+        f"/api/v1/orders/{body['id']}/payments",
+        headers=clerk,
+        json={
+            "id": str(uuid.uuid4()),
+            "register": "S01-R1",
+            "payments": [{"method": "cash", "amount": body["total"]}],
+        },
+    )
+    assert paid.status_code == 201, paid.text
+    here = f"/api/v1/orders/{body['id']}/fulfillments/{pickup['id']}"
+    assert client.post(f"{here}/ready", headers=clerk).status_code == 200
+    done = client.post(
+        f"{here}/pick_up", headers=clerk, json={"number": body["number"], "name": "grace hopper"}
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "completed"
+    assert level(client, boss, "BOOT", "S01")["on_hand"] == 0
+    assert stock.verify(db=db) == []
+
+
+def level(client, headers, sku, location):
+    return client.get(
+        "/api/v1/stock", params={"sku": sku, "location": location}, headers=headers
+    ).json()["items"][0]

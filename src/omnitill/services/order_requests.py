@@ -70,6 +70,8 @@ class OrderRequest:
     # until paid off); the last two need a deposit (ORDER_DEPOSIT_PERCENT of the total).
     kind: str = "standard"
     register: str | None = None  # the register that took it (endless aisle, layaway)
+    # Pickup units the store lacks come from another location by transfer (endless aisle).
+    pickup_by_transfer: bool = False
 
 
 def request_hash(request: OrderRequest) -> str:

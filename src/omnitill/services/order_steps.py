@@ -28,6 +28,7 @@ from omnitill.domain.auth.permissions import Permission
 from omnitill.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omnitill.domain.inventory.reservations import Transition
 from omnitill.domain.orders.lifecycle import (
+    TRANSFER,
     FulfillmentStatus,
     OrderStatus,
     Step,
@@ -35,7 +36,7 @@ from omnitill.domain.orders.lifecycle import (
     format_number,
     parse_number,
 )
-from omnitill.services import order_timeline
+from omnitill.services import order_timeline, order_transfers
 from omnitill.services.order_cancel import (
     allocations_of,
     location_code,
@@ -101,7 +102,9 @@ def advance(
     actor.require(Permission.ORDERS_FULFIL)
     at = now or utcnow()
     with db.uow() as uow:
-        order, fulfillment = locked(uow, actor, order_id, fulfillment_id)
+        order, fulfillment = locked(
+            uow, actor, order_id, fulfillment_id, receiving=step is Step.DELIVER
+        )
         if order.status == OrderStatus.PENDING_PAYMENT:
             raise Conflict(
                 "order.awaiting_payment",
@@ -114,7 +117,10 @@ def advance(
             _verify(uow, order, fulfillment, handover or Handover())
         # Handing over needs the order paid; so does shipping one taken at a register
         # (endless aisle, special order): online orders are paid by their authorization.
-        if step is Step.PICK_UP or (step is Step.SHIP and order.origin_register_id):
+        moving_in = fulfillment.method == TRANSFER  # into the pickup store: not handed over
+        if step is Step.PICK_UP or (
+            step is Step.SHIP and order.origin_register_id and not moving_in
+        ):
             due = balance_due(order)
             if due > 0:
                 raise Conflict(
@@ -122,7 +128,11 @@ def advance(
                     f"{due} is still to pay before the order is handed over",
                     {"balance_due": due, "currency": order.currency},
                 )
-        if step in {Step.SHIP, Step.PICK_UP}:
+        if moving_in and step is Step.SHIP:
+            order_transfers.ship(uow, actor, fulfillment, order, at)
+        elif moving_in and step is Step.DELIVER:
+            order_transfers.arrive(uow, actor, fulfillment, order, at)
+        elif step in {Step.SHIP, Step.PICK_UP}:
             _hand_over(uow, actor, fulfillment, at)
         if step is Step.READY:
             code = secrets.token_urlsafe(16)
@@ -169,9 +179,15 @@ def advance(
 
 
 def locked(
-    uow: UnitOfWork, actor: Actor, order_id: uuid.UUID, fulfillment_id: uuid.UUID
+    uow: UnitOfWork,
+    actor: Actor,
+    order_id: uuid.UUID,
+    fulfillment_id: uuid.UUID,
+    *,
+    receiving: bool = False,
 ) -> tuple[Order, OrderFulfillment]:
-    """The order and one of its fulfillments, row-locked, at a location the actor works at."""
+    """The order and one of its fulfillments, row-locked, at a location the actor works at
+    (`receiving`: a transfer's arrival is confirmed by the store it comes to)."""
     order = uow.session.get(Order, order_id, with_for_update=True)
     fulfillment = uow.session.get(OrderFulfillment, fulfillment_id, with_for_update=True)
     if order is None or fulfillment is None or fulfillment.order_id != order.id:
@@ -180,6 +196,12 @@ def locked(
             "no such fulfillment on this order",
             {"order_id": str(order_id), "fulfillment_id": str(fulfillment_id)},
         )
+    if (
+        receiving
+        and fulfillment.method == TRANSFER
+        and actor.may_access(order_transfers.pickup_store(uow, fulfillment))
+    ):
+        return order, fulfillment
     actor.require_location(fulfillment.location_id, location_code(uow, fulfillment.location_id))
     return order, fulfillment
 

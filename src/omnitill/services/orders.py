@@ -40,7 +40,7 @@ from omnitill.domain.orders.lifecycle import PICKUP_METHODS, OrderStatus
 from omnitill.domain.payments.gateway import PaymentGateway
 from omnitill.domain.pricing.cart import PricedCart
 from omnitill.domain.tax.provider import TaxProvider
-from omnitill.services import order_routing, order_timeline
+from omnitill.services import order_routing, order_timeline, order_transfers
 from omnitill.services.order_authorization import announce_placed, authorize
 from omnitill.services.order_requests import (
     ORDER_DEPOSIT_PERCENT,
@@ -157,6 +157,11 @@ def _book(
             ),
             now=now,
         )
+        transfer_routing = None
+        if request.pickup_by_transfer and pickup is not None:
+            result, transfer_routing = order_transfers.cover_pickups(
+                uow, result=result, refs=list(priced.refs), pickup=pickup, now=now
+            )
         refuse_unroutable(result, request, channel, backorders=request.kind == "special_order")
         number = ORDER_NUMBER_BASE + sequences.next_value(uow.connection, ORDER_SEQUENCE)
         backordered = {s.line_key: s.short for s in result.short_lines}
@@ -185,7 +190,10 @@ def _book(
             origin_location_id=origin[1].id if origin else None,
             origin_register_id=origin[0].id if origin else None,
             pricing=cart_snapshot(cart),
-            routing=result.explanation.as_dict(),
+            routing={
+                **result.explanation.as_dict(),
+                **({"transfer": transfer_routing} if transfer_routing else {}),
+            },
             request_hash=digest,
             note=request.note,
             actor_id=actor.user_id,

@@ -99,6 +99,7 @@ def place_order(
         note=body.note,
         kind=body.kind,
         register=body.till,
+        pickup_by_transfer=body.pickup_by_transfer,
     )
     view = order_placing.place(
         db=db, actor=actor, gateway=gateway, request=request, tax_provider=tax

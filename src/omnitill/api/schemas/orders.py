@@ -86,6 +86,11 @@ class OrderCreate(BaseModel):
         alias="register",
         description="The register taking it (endless aisle, layaway), e.g. S01-R1.",
     )
+    pickup_by_transfer: bool = Field(
+        default=False,
+        description='Endless aisle "pick up here": pickup units the store lacks come from '
+        "the best other location by transfer; the pickup is ready once they arrive.",
+    )
 
 
 class OrderLineRead(BaseModel):

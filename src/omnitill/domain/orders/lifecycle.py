@@ -56,6 +56,10 @@ class Step(StrEnum):
 
 SHIPPING_METHODS = frozenset({"ship", "local_delivery"})
 PICKUP_METHODS = frozenset({"pickup", "curbside"})
+# Units moving from another location into the pickup store (endless aisle "pick up here"):
+# shipped like a parcel, "delivered" when they arrive at the store.
+TRANSFER = "transfer"
+MOVING_METHODS = SHIPPING_METHODS | {TRANSFER}
 
 S = FulfillmentStatus
 OPEN = frozenset({S.ASSIGNED, S.ACCEPTED, S.PICKING})
@@ -76,11 +80,11 @@ RULES: dict[Step, StepRule] = {
     Step.ACCEPT: StepRule(frozenset({S.ASSIGNED}), S.ACCEPTED, event="accepted"),
     Step.REJECT: StepRule(OPEN, S.REJECTED, event="rejected"),
     Step.PICK: StepRule(frozenset({S.ASSIGNED, S.ACCEPTED}), S.PICKING, event="picking"),
-    Step.PACK: StepRule(OPEN, S.PACKED, SHIPPING_METHODS, event="packed"),
+    Step.PACK: StepRule(OPEN, S.PACKED, MOVING_METHODS, event="packed"),
     Step.READY: StepRule(OPEN, S.READY, PICKUP_METHODS, event="ready_for_pickup"),
-    Step.SHIP: StepRule(OPEN | {S.PACKED}, S.SHIPPED, SHIPPING_METHODS, event="shipped"),
+    Step.SHIP: StepRule(OPEN | {S.PACKED}, S.SHIPPED, MOVING_METHODS, event="shipped"),
     Step.PICK_UP: StepRule(frozenset({S.READY}), S.PICKED_UP, PICKUP_METHODS, event="picked_up"),
-    Step.DELIVER: StepRule(frozenset({S.SHIPPED}), S.DELIVERED, SHIPPING_METHODS, "delivered"),
+    Step.DELIVER: StepRule(frozenset({S.SHIPPED}), S.DELIVERED, MOVING_METHODS, "delivered"),
     Step.CANCEL: StepRule(OPEN | {S.PACKED, S.READY}, S.CANCELLED, event="cancelled"),
 }
 
