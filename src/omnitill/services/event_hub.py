@@ -50,6 +50,28 @@ RELAY_MIN_INTERVAL_SECONDS = 0.05
 
 log = logging.getLogger("omnitill.events")
 
+STOP_ROUNDS = 20  # of cancelling what is still running, half a second apart
+
+
+async def finish(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel `tasks` and wait until they end, cancelling again what is still running.
+
+    On Python 3.11 `asyncio.wait_for` may swallow a cancellation that arrives just as the
+    awaited event fires, and a loop around it then runs on: awaiting such a task once would
+    hang the shutdown for ever. So: cancel, wait a little, cancel again, give up loudly."""
+    pending = {task for task in tasks if not task.done()}
+    for _ in range(STOP_ROUNDS):
+        if not pending:
+            break
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.5)
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.error("event task failed", exc_info=task.exception())
+    if pending:
+        log.error("event tasks did not stop: %s", sorted(t.get_name() for t in pending))
+
 
 @dataclass(frozen=True, slots=True)
 class StreamItem:
@@ -119,9 +141,7 @@ class EventHub:
     async def stop(self) -> None:
         self.shut()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await finish([self._task])
             self._task = None
 
     def wake(self) -> None:
@@ -321,11 +341,7 @@ class RealTime:
     async def stop(self) -> None:
         if self._stop_waking is not None:
             self._stop_waking()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await finish(self._tasks)
         self._tasks.clear()
         await self.hub.stop()
         if self.forwarder is not None:
