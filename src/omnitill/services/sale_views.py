@@ -310,6 +310,7 @@ def snapshot_lines(
             "serials": list(x.serials),
             "warranty_starts_on": x.warranty_starts_on,
             "gift_card_id": None if x.gift_card is None else x.gift_card.id,
+            "category_id": ref.category_id,
         }
         for x, p, ref in zip(view.lines, cart.lines, refs, strict=True)
     ]

@@ -72,6 +72,12 @@ from omnitill.adapters.db.models.promotions import (
     Promotion,
     PromotionRedemption,
 )
+from omnitill.adapters.db.models.returns import (
+    Return,
+    ReturnLine,
+    ReturnPolicySetting,
+    ReturnRefund,
+)
 from omnitill.adapters.db.models.sales import Sale, SaleLine, SalePayment
 from omnitill.adapters.db.models.staff import (
     ApiToken,
@@ -142,6 +148,10 @@ __all__ = [
     "Register",
     "Reservation",
     "ReservationLine",
+    "Return",
+    "ReturnLine",
+    "ReturnPolicySetting",
+    "ReturnRefund",
     "Sale",
     "SaleLine",
     "SalePayment",

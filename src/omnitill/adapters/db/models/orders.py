@@ -104,6 +104,8 @@ class OrderLine(Base):
     quantity_backordered: Mapped[int] = mapped_column(Integer, default=0)
     quantity_cancelled: Mapped[int] = mapped_column(Integer, default=0)
     quantity_fulfilled: Mapped[int] = mapped_column(Integer, default=0)  # shipped or handed over
+    # 0010: units returned so far (never past `quantity_fulfilled`), by conditional UPDATE.
+    quantity_returned: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class OrderFulfillment(Base):

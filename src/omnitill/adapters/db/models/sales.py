@@ -41,6 +41,12 @@ class Sale(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     business_date: Mapped[date]  # the store's local date
     completed_at: Mapped[datetime] = mapped_column(index=True)
+    # 0010: the units each promotion with a reward (buy X get Y) claimed, line by line:
+    # [{"promotion_id", "kind", "buy", "get", "units": {"<line_no>": n}}], so a return can
+    # charge back the benefit of a free unit the customer keeps.
+    promotion_groups: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
 
 
 class SaleLine(Base):
@@ -78,6 +84,10 @@ class SaleLine(Base):
     warranty_starts_on: Mapped[date | None]
     # 0008: the gift card a gift card line activated
     gift_card_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("gift_cards.id"))
+    # 0010: units returned so far, raised by one conditional UPDATE per return (never past
+    # `quantity`), and the category the line was sold in (for return windows and rates).
+    quantity_returned: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    category_id: Mapped[uuid.UUID | None]
 
 
 class SaleAdjustment(Base):
