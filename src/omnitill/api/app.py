@@ -102,6 +102,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 "name": "orders",
                 "description": "Orders from every channel, fulfillment, pickups, shipments.",
             },
+            {
+                "name": "returns",
+                "description": "Returns and exchanges at any location: lookup, policy, refunds "
+                "to the original tenders, mail-in returns, return KPIs.",
+            },
             {"name": "events", "description": "Live events (SSE) and published event pages."},
             {
                 "name": "webhooks",

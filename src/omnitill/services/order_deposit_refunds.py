@@ -28,7 +28,7 @@ import uuid
 from dataclasses import dataclass
 from functools import partial
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 
 from omnitill.adapters.db.database import Database, UnitOfWork
 from omnitill.adapters.db.models import Order, OrderEvent, Payment, PaymentEvent
@@ -36,10 +36,8 @@ from omnitill.adapters.db.types import utcnow
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
 from omnitill.domain.errors import Conflict, NotFound
-from omnitill.domain.ids import uuid7
 from omnitill.domain.orders.lifecycle import OrderStatus
 from omnitill.domain.payments.gateway import PaymentGateway
-from omnitill.domain.payments.shifts import CashKind
 from omnitill.domain.payments.tenders import Method
 from omnitill.services import audit, order_timeline, refunds, shifts
 from omnitill.services.auth import authorise
@@ -237,41 +235,18 @@ def _from_drawer(
             override_token=override_token,
             used_for=f"refund:{d.refund_id}",
         )
-        taken = uow.session.execute(
-            update(Payment)
-            .where(
-                Payment.id == d.payment_id,
-                Payment.refunded_minor + d.amount <= Payment.amount_minor,
-            )
-            .values(refunded_minor=Payment.refunded_minor + d.amount, updated_at=utcnow())
-            .returning(Payment.id)
-            .execution_options(synchronize_session=False)
-        ).first()
-        if taken is None:
-            raise Conflict("refund.exceeds_payment", "the payment was refunded meanwhile")
-        uow.session.add(
-            PaymentEvent(
-                id=uuid7(),
-                payment_id=d.payment_id,
-                kind="refund",
-                amount_minor=d.amount,
-                status="captured",
-                idempotency_key=f"refund:{d.refund_id}",
-                message=f"{REASON}: cash from the drawer",
-                reference_type="refund",
-                reference_id=str(d.refund_id),
-                actor_id=actor.user_id,
-            )
-        )
-        shifts.record_sale_cash(
+        if not refunds.from_drawer_in(
             uow,
-            shift_id=shift_id,
+            payment_id=d.payment_id,
+            refund_id=d.refund_id,
             amount=d.amount,
+            shift_id=shift_id,
             actor=actor,
+            message=f"{REASON}: cash from the drawer",
             reference_type="order",
             reference_id=str(order_id),
-            kind=CashKind.REFUND,
-        )
+        ):
+            raise Conflict("refund.exceeds_payment", "the payment was refunded meanwhile")
         audit.record(
             uow,
             action="payment.refund",

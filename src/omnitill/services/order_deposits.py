@@ -71,7 +71,7 @@ from omnitill.services.sale_payments import Target, TenderRequest, Till
 PAID_IN_FULL = "paid_in_full"
 CLOSED = frozenset({OrderStatus.CANCELLED, OrderStatus.COMPLETED})
 # Methods that write a payments row of their own (card and QR ones are claimed).
-_NEW_ROW_METHODS = (Method.CASH, Method.GIFT_CARD, Method.STORE_CREDIT)
+_NEW_ROW_METHODS = (Method.CASH, Method.GIFT_CARD, Method.STORE_CREDIT, Method.EXCHANGE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ from omnitill.domain.ids import uuid7
 from omnitill.domain.orders.lifecycle import PICKUP_METHODS, OrderStatus
 from omnitill.domain.payments.gateway import PaymentGateway
 from omnitill.domain.pricing.cart import PricedCart
+from omnitill.domain.returns import bundles
 from omnitill.domain.tax.provider import TaxProvider
 from omnitill.services import order_routing, order_timeline, order_transfers
 from omnitill.services.order_authorization import announce_placed, authorize
@@ -350,4 +351,6 @@ def cart_snapshot(cart: PricedCart) -> dict[str, Any]:
         return value
 
     result: dict[str, Any] = plain(asdict(cart))
+    # By order line number, as sales store them, for buy-X-get-Y charge-backs on returns.
+    result["promotion_groups"] = bundles.snapshot(cart)
     return result

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from omnitill.adapters.db.database import Database, UnitOfWork
 from omnitill.adapters.db.models import Payment, PaymentEvent
+from omnitill.adapters.db.types import utcnow
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
 from omnitill.domain.errors import (
@@ -38,8 +39,9 @@ from omnitill.domain.errors import (
 )
 from omnitill.domain.ids import uuid7
 from omnitill.domain.payments.gateway import GatewayError, GatewayResult, PaymentGateway
+from omnitill.domain.payments.shifts import CashKind
 from omnitill.domain.payments.tenders import Method
-from omnitill.services import audit, gift_cards, store_credit
+from omnitill.services import audit, gift_cards, shifts, store_credit
 from omnitill.services.auth import authorise
 from omnitill.services.payments import with_recovery
 
@@ -120,7 +122,6 @@ def _reserve_and_credit(
 ) -> RefundView | str:
     """Reserve the amount on the payment and, for a gift card or store credit, give it back
     at once; the finished refund, or the card payment's gateway reference to refund."""
-    key = f"refund:{refund_id}"
     with db.uow() as uow:
         payment = _payment(uow, payment_id)
         actor.require_location(payment.location_id, str(payment.location_id))
@@ -137,39 +138,7 @@ def _reserve_and_credit(
                 f"a {payment.method} payment is refunded at a register, in a return",
                 {"method": payment.method},
             )
-        if payment.status != "captured":
-            raise Conflict(
-                "refund.not_refundable",
-                f"the payment is {payment.status}",
-                {"status": payment.status},
-            )
-        _reserve(uow, payment, amount)
-        _event(uow, payment, "refund_requested", f"{key}:requested", actor, amount, reason)
-        if payment.method == Method.GIFT_CARD:
-            assert payment.gift_card_id is not None
-            gift_cards.refund_in(
-                uow,
-                card_id=payment.gift_card_id,
-                amount=amount,
-                actor=actor,
-                reference_type="refund",
-                reference_id=str(refund_id),
-            )
-        elif payment.method == Method.STORE_CREDIT:
-            assert payment.customer_id is not None
-            store_credit.issue_in(
-                uow,
-                customer_id=payment.customer_id,
-                currency=payment.currency,
-                amount=amount,
-                kind="refund",
-                reason=reason.strip(),
-                actor=actor,
-                reference_type="refund",
-                reference_id=str(refund_id),
-            )
-        if payment.method != Method.CARD:
-            _event(uow, payment, "refund", key, actor, amount, reason)
+        reserve_in(uow, payment, refund_id, amount, reason, actor)
         audit.record(
             uow,
             action="payment.refund",
@@ -190,6 +159,125 @@ def _reserve_and_credit(
             return _view(refund_id, payment, amount, None)
         assert payment.gateway_reference is not None
         return payment.gateway_reference
+
+
+def reserve_in(
+    uow: UnitOfWork,
+    payment: Payment,
+    refund_id: uuid.UUID,
+    amount: int,
+    reason: str,
+    actor: Actor,
+) -> None:
+    """In the caller's transaction: reserve `amount` on a captured card, gift card or store
+    credit payment (one conditional UPDATE; 422 `refund.exceeds_payment` past what it took)
+    and give a gift card or store credit refund back at once. A card refund stays reserved
+    until `refund` is called with the same id after the commit: it finds the reservation
+    and sends it to the gateway."""
+    key = f"refund:{refund_id}"
+    if payment.status != "captured":
+        raise Conflict(
+            "refund.not_refundable",
+            f"the payment is {payment.status}",
+            {"status": payment.status},
+        )
+    _reserve(uow, payment, amount)
+    _event(uow, payment, "refund_requested", f"{key}:requested", actor, amount, reason)
+    if payment.method == Method.GIFT_CARD:
+        assert payment.gift_card_id is not None
+        gift_cards.refund_in(
+            uow,
+            card_id=payment.gift_card_id,
+            amount=amount,
+            actor=actor,
+            reference_type="refund",
+            reference_id=str(refund_id),
+        )
+    elif payment.method == Method.STORE_CREDIT:
+        assert payment.customer_id is not None
+        store_credit.issue_in(
+            uow,
+            customer_id=payment.customer_id,
+            currency=payment.currency,
+            amount=amount,
+            kind="refund",
+            reason=reason.strip(),
+            actor=actor,
+            reference_type="refund",
+            reference_id=str(refund_id),
+        )
+    if payment.method != Method.CARD:
+        _event(uow, payment, "refund", key, actor, amount, reason)
+
+
+def from_drawer_in(
+    uow: UnitOfWork,
+    *,
+    payment_id: uuid.UUID,
+    refund_id: uuid.UUID,
+    amount: int,
+    shift_id: uuid.UUID | None,
+    actor: Actor,
+    message: str,
+    reference_type: str,
+    reference_id: str,
+) -> bool:
+    """In the caller's transaction: give `amount` of a cash (or QR) payment back in cash
+    from the drawer of `shift_id`: the payment's refunded total rises by one conditional
+    UPDATE, a `refund` payment event and a cash refund in the drawer's ledger (when the
+    location runs shifts: `shift_id`) are written. False when the payment has less than
+    `amount` left to give back."""
+    taken = uow.session.execute(
+        update(Payment)
+        .where(Payment.id == payment_id, Payment.refunded_minor + amount <= Payment.amount_minor)
+        .values(refunded_minor=Payment.refunded_minor + amount, updated_at=utcnow())
+        .returning(Payment.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if taken is None:
+        return False
+    uow.session.add(
+        PaymentEvent(
+            id=uuid7(),
+            payment_id=payment_id,
+            kind="refund",
+            amount_minor=amount,
+            status="captured",
+            idempotency_key=f"refund:{refund_id}",
+            message=message[:200],
+            reference_type="refund",
+            reference_id=str(refund_id),
+            actor_id=actor.user_id,
+        )
+    )
+    if shift_id is not None:
+        shifts.record_sale_cash(
+            uow,
+            shift_id=shift_id,
+            amount=amount,
+            actor=actor,
+            reference_type=reference_type,
+            reference_id=reference_id,
+            kind=CashKind.REFUND,
+        )
+    return True
+
+
+def given_otherwise_in(
+    uow: UnitOfWork,
+    payment: Payment,
+    refund_id: uuid.UUID,
+    amount: int,
+    given_as: str,
+    reason: str,
+    actor: Actor,
+) -> None:
+    """In the caller's transaction: record that `amount` of what a payment took was given
+    back another way (a card that could not be refunded, given as store credit or cash with
+    a manager's approval). The payment's refunded total rises like any refund, so it never
+    gives back more than it took; the caller gives the money."""
+    _reserve(uow, payment, amount)
+    _event(uow, payment, "refund", f"refund:{refund_id}", actor, amount, f"as {given_as}: {reason}")
 
 
 def _card_refund(

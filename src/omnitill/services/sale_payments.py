@@ -10,6 +10,8 @@ Each tender is made real here:
   its id (services/tender_claims.py).
 - **gift_card** and **store_credit** (the sale's or order's customer): spent by one
   conditional UPDATE each, never below zero.
+- **exchange**: the credit of an exchange return (`code`: its number), claimed by one
+  conditional UPDATE (services/exchange_credit.py); the row keeps the return's id.
 - **cash**: its net (tendered less change) goes into the drawer ledger of the register's open
   shift; where the store manages cash, taking cash needs one (409 `shift.required`).
 
@@ -37,7 +39,7 @@ from omnitill.domain.ids import uuid7
 from omnitill.domain.money import check_currency
 from omnitill.domain.payments.cash import cash_increment
 from omnitill.domain.payments.tenders import Method, Settlement, TenderInput, settle
-from omnitill.services import gift_cards, shifts, store_credit, tender_claims
+from omnitill.services import exchange_credit, gift_cards, shifts, store_credit, tender_claims
 
 _payments = table(Payment)
 _INSERT_PAYMENTS = insert(_payments)
@@ -325,6 +327,8 @@ def _make_real(
         "message": "",
         "gift_card_id": None,
         "customer_id": None,
+        "gateway": None,
+        "gateway_reference": None,
         "actor_id": actor.user_id,
         "created_at": now,
         "updated_at": now,
@@ -376,6 +380,17 @@ def _make_real(
             field=f"payments.{i}.amount",
         )
         row["customer_id"] = customer
+        return tender, row
+    if method == Method.EXCHANGE:
+        return_id = exchange_credit.claim_in(
+            uow,
+            code=request.code,
+            amount=applied.applied,
+            currency=till.currency,
+            now=now,
+            field=f"payments.{i}",
+        )
+        row.update(gateway="return", gateway_reference=str(return_id))
         return tender, row
     # cash
     row.update(

@@ -34,6 +34,7 @@ from omnitill.domain.ids import uuid7
 from omnitill.domain.inventory.lots import business_date
 from omnitill.domain.payments.gift_cards import display as gift_card_display
 from omnitill.domain.pricing.cart import ManualDiscount, PricedCart
+from omnitill.domain.returns import bundles
 from omnitill.domain.sales.receipts import format_receipt_number
 from omnitill.domain.tax.provider import TaxProvider
 from omnitill.services import audit, events, gift_cards, pricing_data, sale_payments, tracking
@@ -314,6 +315,7 @@ def _record(
         "request_hash": request_hash,
         "business_date": today,
         "completed_at": now,
+        "promotion_groups": bundles.snapshot(cart),  # for buy-X-get-Y charge-backs on returns
     }
     reasons = [line.price_override_reason for line in request.lines]
     view = view_of_new_sale(

@@ -18,6 +18,7 @@ Test cards (any future expiry; a past expiry declines as expired_card):
 | 4000 0000 0000 0002 | declined: do_not_honour |
 | 4100 0000 0000 0019 | declined: suspected_fraud |
 | 4000 0000 0000 0259 | approved, but the answer is lost: `GatewayTimeout` |
+| 4000 0000 0000 5126 | approved, but every refund of it is declined (`refund.declined`) |
 
 Like a real processor it keeps its own records (a SQLite file of its own: the card network is
 not omnitill's database), so every omnitill process sees the same payments; every request is
@@ -54,6 +55,7 @@ from omnitill.domain.payments.gateway import (
 
 PREFIX = "p2pe:v1:"
 TIMEOUT_CARD = "4000000000000259"
+REFUND_DECLINED_CARD = "4000000000005126"  # as Stripe's refund-failure test card
 DECLINES: dict[str, DeclineCode] = {
     "4000000000009995": DeclineCode.INSUFFICIENT_FUNDS,
     "4000000000000069": DeclineCode.EXPIRED_CARD,
@@ -71,6 +73,7 @@ CREATE TABLE IF NOT EXISTS sandbox_payments (reference TEXT PRIMARY KEY,
     status TEXT NOT NULL, amount INTEGER NOT NULL, captured INTEGER NOT NULL,
     refunded INTEGER NOT NULL, currency TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sandbox_tokens (token TEXT PRIMARY KEY, payment_data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sandbox_refund_declines (reference TEXT PRIMARY KEY);
 """
 
 
@@ -181,6 +184,10 @@ class SandboxGateway:
                     "INSERT INTO sandbox_payments VALUES (?, ?, ?, ?, 0, ?)",
                     (reference, status, amount, amount if capture else 0, currency),
                 )
+                if pan == REFUND_DECLINED_CARD:
+                    self._conn.execute(
+                        "INSERT INTO sandbox_refund_declines VALUES (?)", (reference,)
+                    )
             self._remember(idempotency_key, "authorize", params, result)
         if pan == TIMEOUT_CARD:
             raise GatewayTimeout("the sandbox processor did not answer in time")
@@ -246,6 +253,10 @@ class SandboxGateway:
             status, _, captured, refunded, currency = self._payment(reference)
             if status != PaymentStatus.CAPTURED:
                 raise GatewayError("payment.not_refundable", f"the payment is {status}")
+            if self._conn.execute(
+                "SELECT 1 FROM sandbox_refund_declines WHERE reference = ?", (reference,)
+            ).fetchone():
+                raise GatewayError("refund.declined", "the card issuer declined the refund")
             if not 0 < amount <= captured - refunded:
                 raise GatewayError(
                     "refund.exceeds_payment",
@@ -274,6 +285,14 @@ class SandboxGateway:
                 (idempotency_key,),
             ).fetchone()
         return None if row is None else _load(row[0])
+
+    def inspect_card(self, *, payment_data: str) -> CardDetails:
+        """The card the terminal read (or a token's card), decrypted as `authorize` does;
+        nothing is charged, held or kept."""
+        with self._lock:
+            self.calls.append("inspect_card")
+            card, _ = self._read(payment_data, "card_present")
+        return card
 
     # --- inside the processor --------------------------------------------------------------
 

@@ -44,10 +44,12 @@ from omnitill.adapters.payments.stripe_mapping import (
     entry_mode_of,
     failed_result,
     intent_result,
+    payment_method_card,
     refund_result,
     translate,
 )
 from omnitill.domain.payments.gateway import (
+    CardDetails,
     GatewayError,
     GatewayResult,
     GatewayTimeout,
@@ -212,6 +214,19 @@ class StripeGateway:
             if (refund.get("metadata") or {}).get(KEY_FIELD) == idempotency_key:
                 return refund_result(refund, idempotency_key)
         return None
+
+    def inspect_card(self, *, payment_data: str) -> CardDetails:
+        """The card of a PaymentMethod (`pm_...`), retrieved: nothing is charged. A reader
+        cannot be asked to read a card without a payment here: `gateway.not_supported`."""
+        if not payment_data.startswith("pm_"):
+            raise GatewayError(
+                "gateway.not_supported",
+                "Stripe reads a card for a lookup from a PaymentMethod (pm_...) only",
+            )
+        method = self._send(
+            "inspect", lambda: self._client.v1.payment_methods.retrieve(payment_data)
+        ).to_dict()
+        return payment_method_card(method)
 
     # --- Terminal ------------------------------------------------------------------------
 

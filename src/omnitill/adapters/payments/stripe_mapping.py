@@ -70,6 +70,9 @@ _CODES: dict[str, dict[str, str]] = {
         "resource_missing": "payment.unknown_reference",
         "payment_intent_unexpected_state": "payment.not_voidable",
     },
+    "inspect": {
+        "resource_missing": "gateway.invalid_payment_data",
+    },
     "refund": {
         "resource_missing": "payment.unknown_reference",
         "amount_too_large": "refund.exceeds_payment",
@@ -224,6 +227,14 @@ def refund_result(refund: Mapping[str, Any], idempotency_key: str) -> GatewayRes
         message=str(refund.get("failure_reason") or refund.get("status") or ""),
         payment_reference=None if payment is None else str(payment),
     )
+
+
+def payment_method_card(method: Mapping[str, Any]) -> CardDetails:
+    """The card of a PaymentMethod object; `gateway.invalid_payment_data` if it holds none."""
+    card = _card_of(method, "keyed")
+    if card is None:
+        raise GatewayError("gateway.invalid_payment_data", "the PaymentMethod is not a card")
+    return card
 
 
 def _charge_of(intent: Mapping[str, Any]) -> Mapping[str, Any] | None:

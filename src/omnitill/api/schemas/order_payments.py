@@ -4,16 +4,12 @@ or endless-aisle order. Tenders are the sale's (`PaymentCreate`)."""
 from __future__ import annotations
 
 import uuid
-import warnings
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnitill.api.schemas.orders import OrderRead
 from omnitill.api.schemas.sales import PaymentCreate, PaymentRead
-
-# The field is "register", as in the sale contract; pydantic warns it shadows a method.
-warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
 
 EXAMPLE = {
     "id": "0192f5e2-7c1a-7b3e-9d2f-3a4b5c6d7e90",

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import uuid
-import warnings
 from datetime import datetime
 
 from pydantic import BaseModel, Field
-
-# The field is "register", as in the sale contract; pydantic warns it shadows a method.
-warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
 
 
 class CardPaymentCreate(BaseModel):

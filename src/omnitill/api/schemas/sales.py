@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from datetime import date, datetime
 from uuid import UUID
 
@@ -15,10 +14,6 @@ from omnitill.api.schemas.quotes import (
     DiscountCreate,
     TaxRead,
 )
-
-# The contract names the field "register"; pydantic warns it shadows BaseModel.register
-# (the ABC registration hook), which these models never use.
-warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
 
 EXAMPLE = {
     "id": "0192f5e2-7c1a-7b3e-9d2f-3a4b5c6d7e8f",

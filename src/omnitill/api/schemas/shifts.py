@@ -3,14 +3,10 @@ denominations are keyed by their value in minor units ("2000" is a 20.00 note)."
 
 from __future__ import annotations
 
-import warnings
 from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-
-# The field is "register", as in the sale contract; pydantic warns it shadows a method.
-warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
 
 
 class ShiftOpen(BaseModel):

@@ -58,6 +58,11 @@ class Permission(StrEnum):
     CHANNELS_WRITE = "channels.write"  # channels and their fulfillment methods
     EVENTS_READ = "events.read"  # the live event stream
     WEBHOOKS_MANAGE = "webhooks.manage"  # webhook subscriptions, deliveries, replays
+    RETURNS_POLICY = "returns.policy"  # return windows, fraud-check limits, refund routing
+    RETURNS_CREATE = "returns.create"  # take returns and exchanges back, with a receipt
+    # approve what the returns policy or the fraud checks send to a manager (no receipt,
+    # past the window, a risky return, a refund that cannot go to the original card)
+    RETURNS_APPROVE = "returns.approve"
 
 
 # A manager override may authorise one of these for a cashier; the rest need the role.
@@ -71,6 +76,7 @@ SENSITIVE: frozenset[Permission] = frozenset(
         Permission.CASH_PAY_OUT,
         Permission.DRAWER_OPEN,
         Permission.PAYMENTS_REFUND,
+        Permission.RETURNS_APPROVE,
     }
 )
 
@@ -117,6 +123,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ORDERS_CREATE,
             Permission.ORDERS_FULFIL,
             Permission.ORDERS_CANCEL,
+            Permission.RETURNS_CREATE,
+            Permission.RETURNS_APPROVE,
+            Permission.RETURNS_POLICY,
         }
     ),
     Role.CASHIER: frozenset(
@@ -137,6 +146,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ORDERS_CREATE,
             Permission.ORDERS_FULFIL,
             Permission.EVENTS_READ,
+            Permission.RETURNS_CREATE,
         }
     ),
     Role.INVENTORY: frozenset(

@@ -4,7 +4,8 @@ A gateway authorizes, captures, voids and refunds (full or partial, referenced t
 original payment), and answers "what happened to the request with this idempotency key?".
 Every call carries an idempotency key, so a retry after a timeout can never charge twice:
 on `GatewayTimeout` the outcome is unknown and the caller asks `lookup(key)` instead of
-charging again. Card data reaches the gateway only as `payment_data` the terminal encrypted
+charging again. `inspect_card` reads a presented card without any payment (to find what it
+paid for earlier). Card data reaches the gateway only as `payment_data` the terminal encrypted
 for it (or a wallet/saved-card token); omnitill receives a `CardDetails`: token, brand, last
 four, expiry, entry mode and fingerprint, never the number.
 
@@ -101,3 +102,9 @@ class PaymentGateway(Protocol):
     def refund(self, *, reference: str, amount: int, idempotency_key: str) -> GatewayResult: ...
 
     def lookup(self, *, idempotency_key: str) -> GatewayResult | None: ...
+
+    def inspect_card(self, *, payment_data: str) -> CardDetails:
+        """Read the card `payment_data` carries (brand, last four, expiry, fingerprint)
+        without charging or holding anything: a return finds the sale the card paid.
+        `GatewayError` `gateway.not_supported` where the processor cannot."""
+        ...

@@ -2,8 +2,10 @@
 
 The rules, in the order a register applies them:
 
-1. Non-cash tenders (card, gift card, store credit, QR) pay exact amounts, in the order given;
-   none may exceed what is still due (`payment.over_tender`): change is only ever cash.
+1. Non-cash tenders (card, gift card, store credit, QR, exchange credit) pay exact amounts, in
+   the order given; none may exceed what is still due (`payment.over_tender`): change is only
+   ever cash. An `exchange` tender spends the credit an exchange return holds (its `code` is
+   the return's number, services/exchange_credit.py).
 2. Cash settles the rest. Where the currency has no smallest coins, the cash part is rounded
    to the cash increment (`cash.round_cash`): the rounding is recorded as its own signed
    amount, the sale total stays as priced.
@@ -31,6 +33,7 @@ class Method(StrEnum):
     GIFT_CARD = "gift_card"
     STORE_CREDIT = "store_credit"
     QR = "qr"
+    EXCHANGE = "exchange"  # the credit of an exchange return (RET-...), spent on the new sale
 
 
 class EntryMode(StrEnum):

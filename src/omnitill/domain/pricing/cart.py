@@ -138,6 +138,24 @@ class AppliedPromotion:
 
 
 @dataclass(frozen=True, slots=True)
+class PromotionGroup:
+    """The units a buy-X-get-Y promotion claimed, by cart line key: `qualifying` units were
+    bought to earn it, `reward` units were given free or discounted (a line of a same-pool
+    deal may hold both). `discount` is the promotion's discount and `discounts` its part on
+    each line (it sits on the reward units' lines), so a return can tell which benefit the
+    units kept still earn. Lines are listed in cart order; lines with no units are left out."""
+
+    promotion_id: str
+    kind: str
+    buy: int
+    get: int
+    qualifying: tuple[tuple[str, int], ...]
+    reward: tuple[tuple[str, int], ...]
+    discount: int
+    discounts: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CouponResult:
     code: str
     accepted: bool
@@ -173,3 +191,4 @@ class PricedCart:
     gift_offers: tuple[GiftOffer, ...]
     exchange_rate: Decimal | None  # when any line was converted from the base currency
     tax_exempt_reason: str | None
+    promotion_groups: tuple[PromotionGroup, ...] = ()  # buy X get Y: which units each claimed

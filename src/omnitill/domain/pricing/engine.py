@@ -164,6 +164,7 @@ def price(data: PricingInput) -> PricedCart:
         promotions=() if promo is None else promo.applied,
         coupons=() if promo is None else promo.coupons,
         gift_offers=() if promo is None else promo.gift_offers,
+        promotion_groups=() if promo is None else promo.groups,
         exchange_rate=resolved.exchange_rate,
         tax_exempt_reason=None if taxed is None else taxed.exempt_reason,
     )

@@ -44,6 +44,7 @@ from omnitill.domain.pricing.cart import (
     CouponResult,
     GiftOffer,
     PricingContext,
+    PromotionGroup,
 )
 from omnitill.domain.promotions.allocation import split_over_units
 from omnitill.domain.promotions.coupons import EnteredCode, read_codes, result
@@ -106,6 +107,7 @@ class PromotionResult:
     applied: tuple[AppliedPromotion, ...]
     coupons: tuple[CouponResult, ...]
     gift_offers: tuple[GiftOffer, ...]
+    groups: tuple[PromotionGroup, ...] = ()  # the units each buy-X-get-Y claimed
 
 
 def apply_promotions(data: PromotionInput) -> PromotionResult:
@@ -142,6 +144,7 @@ def apply_promotions(data: PromotionInput) -> PromotionResult:
         applied=_applied(outcome, codes),
         coupons=tuple(_answer(e, offers, outcome, data.context) for e in entered),
         gift_offers=tuple(offers.gifts),
+        groups=_groups(outcome, data.lines, order),
     )
 
 
@@ -195,6 +198,38 @@ def _line_results(
             unit_discounts=split.unit_discounts,
         )
     return tuple(lines[i] for i in range(len(order)))
+
+
+def _groups(
+    outcome: _Outcome, lines: Sequence[PromoLine], order: Sequence[int]
+) -> tuple[PromotionGroup, ...]:
+    """Each buy-X-get-Y that applied, in the order `applied` lists it: its units per line
+    key (in the order the lines came), the bought ones apart from the given ones."""
+
+    def by_key(counts: Mapping[int, int]) -> tuple[tuple[str, int], ...]:
+        found = sorted((order[i], n) for i, n in counts.items() if n)
+        return tuple((lines[position].key, n) for position, n in found)
+
+    found: list[PromotionGroup] = []
+    for a in sorted(outcome.product, key=lambda a: precedence(a.promotion)):
+        p = a.promotion
+        if p.kind is not RuleKind.BUY_X_GET_Y:
+            continue
+        reward = {t.line: t.high + t.low for t in a.rewards}
+        bought = {t.line: t.high + t.low - reward.get(t.line, 0) for t in a.takes}
+        found.append(
+            PromotionGroup(
+                promotion_id=p.id,
+                kind=p.kind.value,
+                buy=p.buy_quantity,
+                get=p.get_quantity,
+                qualifying=by_key(bought),
+                reward=by_key(reward),
+                discount=a.discount,
+                discounts=by_key(dict(a.shares)),
+            )
+        )
+    return tuple(found)
 
 
 def _content(line: PromoLine) -> tuple[object, ...]:

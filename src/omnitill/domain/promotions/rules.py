@@ -158,7 +158,8 @@ def _same_pool_bogo(p: Promotion, cart: Cart, lines: Sequence[int], avail: Avail
             free.extend(split_units(units, x)[1])
             done += 1
     discount = percent_of(value_of(free), p.get_percent)
-    return Application(p, discount, takes_of(claimed), spread(discount, value_by_line(free)))
+    shares = spread(discount, value_by_line(free))
+    return Application(p, discount, takes_of(claimed), shares, takes_of(free))
 
 
 def _get_target_bogo(
@@ -191,7 +192,8 @@ def _get_target_bogo(
     after = claim(avail, takes_of(free))
     bought = Cursor(runs(cart, lines, after, descending=False)).take(low * x)
     discount = percent_of(value_of(free), p.get_percent)
-    return Application(p, discount, takes_of(free + bought), spread(discount, value_by_line(free)))
+    shares = spread(discount, value_by_line(free))
+    return Application(p, discount, takes_of(free + bought), shares, takes_of(free))
 
 
 def _bundle(p: Promotion, cart: Cart, lines: Sequence[int], avail: Avail) -> Application:

@@ -197,12 +197,15 @@ def spread(total: int, weights: Mapping[int, int]) -> tuple[tuple[int, int], ...
 @dataclass(frozen=True, slots=True)
 class Application:
     """What one promotion did: its discount, the units it claimed (product promotions only)
-    and its discount per line, which sums to `discount`."""
+    and its discount per line, which sums to `discount`. A buy-X-get-Y also names its reward
+    units (`rewards`, the units given free or discounted; they are among `takes`, the other
+    claimed units being the ones bought to earn them)."""
 
     promotion: Promotion
     discount: int
     takes: tuple[Take, ...]
     shares: tuple[tuple[int, int], ...]
+    rewards: tuple[Take, ...] = ()
 
     @property
     def units(self) -> int:

@@ -241,3 +241,34 @@ class ReturnDecision:
 
 def field_error(path: str, message: str) -> FieldError:
     return FieldError(path, "returns.invalid_request", message)
+
+
+class ReturnReason(StrEnum):
+    """Why the customer brings it back (the reason codes the return KPIs count)."""
+
+    DEFECTIVE = "defective"
+    DAMAGED_IN_TRANSIT = "damaged_in_transit"
+    WRONG_ITEM = "wrong_item"
+    WRONG_SIZE = "wrong_size"
+    NOT_AS_DESCRIBED = "not_as_described"
+    CHANGED_MIND = "changed_mind"
+    BETTER_PRICE = "better_price"
+    ARRIVED_LATE = "arrived_late"
+    OTHER = "other"
+
+
+class Disposition(StrEnum):
+    """Where a returned unit goes at the location that receives it.
+
+    - resalable: back on the shelf, available to sell;
+    - quarantine: held for inspection (out of sellable stock until moved back);
+    - damaged: kept, not sellable;
+    - defective: held for return to the vendor (in the damaged bucket, serial `returned`);
+    - write_off: received and written off at once (two movements, so the ledger shows both).
+    """
+
+    RESALABLE = "resalable"
+    QUARANTINE = "quarantine"
+    DAMAGED = "damaged"
+    DEFECTIVE = "defective"
+    WRITE_OFF = "write_off"
