@@ -393,3 +393,48 @@ def test_a_card_too_old_to_refund_falls_back_to_store_credit_with_approval(clien
         from omnitill.adapters.db.models import StoreCreditAccount
 
         assert uow.session.scalars(select(StoreCreditAccount.balance_minor)).one() == 1000
+
+
+def test_a_refund_split_over_a_tender_that_did_not_pay_is_refused(client, db, shop):
+    sale = sell(client, shop, [{"method": "cash", "amount": 3000}])
+    other = sell(client, shop, [{"method": "cash", "amount": 3000}])
+    foreign = other["payments"][0]["payment_id"]
+    r = give_back(
+        client, shop["manager"], sale, db, refund_to=[{"payment_id": foreign, "amount": 1000}]
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0] == {
+        "field": "refund_to.0.payment_id",
+        "code": "returns.tender_not_on_purchase",
+        "message": "not a payment of this purchase",
+    }
+    own = sale["payments"][0]["payment_id"]
+    r = give_back(client, shop["manager"], sale, db, refund_to=[{"payment_id": own, "amount": 999}])
+    assert r.status_code == 422
+    assert r.json()["code"] == "returns.refund_split_mismatch"
+    assert refunded(db, own) == 0
+    with db.uow(write=False) as uow:
+        assert uow.session.scalars(select(Return)).all() == []
+
+
+def test_a_cashier_directed_split_away_from_the_gift_card_needs_a_manager(client, db, shop):
+    gift = client.post(
+        "/api/v1/gift-cards", headers=shop["cashier"], json={"currency": "USD", "amount": 1000}
+    ).json()
+    sale = sell(
+        client,
+        shop,
+        [
+            {"method": "gift_card", "amount": 1000, "code": gift["code"]},
+            {"method": "cash", "amount": 2000},
+        ],
+    )
+    cash = next(p["payment_id"] for p in sale["payments"] if p["method"] == "cash")
+    split = [{"payment_id": cash, "amount": 1000}]
+    r = give_back(client, shop["cashier"], sale, db, refund_to=split)
+    assert r.status_code == 403
+    assert r.json()["details"]["reasons"] == ["returns.refund_split_changed"]
+    r = give_back(client, shop["manager"], sale, db, refund_to=split)
+    assert r.status_code == 201, r.text
+    assert [(x["given_as"], x["amount"]) for x in r.json()["refunds"]] == [("cash", 1000)]
+    assert refunded(db, cash) == 1000

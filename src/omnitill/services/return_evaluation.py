@@ -19,7 +19,7 @@ from omnitill.domain.errors import FieldError, ValidationFailed
 from omnitill.domain.returns import model as m
 from omnitill.domain.returns.policy import decide_return
 from omnitill.domain.returns.risk import RiskScore, score_return
-from omnitill.domain.returns.tenders import RefundPlan, plan_refund
+from omnitill.domain.returns.tenders import RefundPlan, directed_plan, plan_refund
 from omnitill.services import return_facts, return_promotions, return_settings
 from omnitill.services.auth import check_authorised
 from omnitill.services.return_requests import ReturnInput
@@ -119,13 +119,21 @@ def evaluate(
     )
     plan = None
     if source is not None and request.kind != "exchange":
-        plan = plan_refund(
-            refund_total,
-            source.tenders,
-            rules=settings.refunds.for_plan(),
-            now=now,
-            card_present=request.card_present,
-        )
+        rules = settings.refunds.for_plan()
+        present = request.card_present
+        if request.refund_to:
+            plan = directed_plan(
+                refund_total,
+                request.refund_to,
+                source.tenders,
+                rules=rules,
+                now=now,
+                card_present=present,
+            )
+        else:
+            plan = plan_refund(
+                refund_total, source.tenders, rules=rules, now=now, card_present=present
+            )
     return Evaluation(
         source,
         decision,

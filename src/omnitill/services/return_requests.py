@@ -46,6 +46,9 @@ class ReturnInput:
     card_present: bool = False
     card_fingerprint: str | None = None
     note: str = ""
+    # the cashier's own split of the refund over the purchase's payments (payment id,
+    # amount); empty: the default order (domain/returns/tenders.py)
+    refund_to: tuple[tuple[str, int], ...] = ()
     override_token: str | None = field(default=None, compare=False)
 
     def fingerprint(self) -> str:

@@ -57,6 +57,7 @@ def _input(body: ReturnCreate, override: str | None) -> ReturnInput:
         card_fingerprint=body.card_fingerprint,
         note=body.note,
         override_token=override,
+        refund_to=tuple((str(x.payment_id), x.amount) for x in body.refund_to),
         lines=tuple(
             LineInput(
                 quantity=x.quantity,

@@ -30,6 +30,13 @@ class ReturnLineCreate(BaseModel):
     serials: list[str] = Field(default_factory=list, description="One per unit, if tracked.")
 
 
+class RefundSplit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    payment_id: uuid.UUID
+    amount: int
+
+
 class ReturnCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -47,6 +54,12 @@ class ReturnCreate(BaseModel):
         None, description="The gateway's fingerprint of a card presented (fraud checks)."
     )
     note: str = ""
+    refund_to: list[RefundSplit] = Field(
+        default_factory=list,
+        description="The cashier's own split of the refund over the purchase's payments; "
+        "empty: the default order (store credit, gift card, card, QR, cash). A split other "
+        "than the default needs a manager.",
+    )
     lines: list[ReturnLineCreate]
 
 

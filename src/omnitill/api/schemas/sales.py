@@ -53,7 +53,10 @@ class GiftCardSoldRead(BaseModel):
 
 class PaymentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    method: str = Field(description="cash | card | gift_card | store_credit | qr")
+    method: str = Field(
+        description="cash | card | gift_card | store_credit | qr | exchange (the credit of an "
+        "exchange return, named by its number in `code`)"
+    )
     amount: int = Field(
         description="Minor units of `currency` tendered; cash above what is due is change. "
         "Card, gift card, store credit and QR pay exact amounts (never more than is due)."

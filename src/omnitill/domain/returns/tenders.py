@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from omnitill.domain.errors import FieldError, ValidationFailed
+
 ORDER: tuple[str, ...] = ("exchange", "store_credit", "gift_card", "card", "qr", "cash")
 
 CARD_TOO_OLD = "returns.card_payment_too_old"
@@ -146,3 +148,71 @@ def _card_refusal(
     if rules.card_present_required and not card_present:
         return CARD_ABSENT
     return None
+
+
+SPLIT_CHANGED = "returns.refund_split_changed"
+
+
+def directed_plan(
+    amount: int,
+    split: Sequence[tuple[str, int]],
+    tenders: Sequence[PaidTender],
+    *,
+    rules: RefundRules,
+    now: datetime,
+    card_present: bool,
+) -> RefundPlan:
+    """The cashier's own split of a refund over the purchase's tenders (`split`: payment id
+    and amount, in the order given), checked: every payment one that paid this purchase,
+    each amount within what it may still give back, a card that may take a refund, and the
+    amounts adding up to the refund. A split other than `plan_refund`'s needs a manager
+    (it could turn a gift card into cash): each part then carries `SPLIT_CHANGED`."""
+    paid = {t.payment_id: t for t in tenders}
+    errors: list[FieldError] = []
+    planned: list[PlannedRefund] = []
+    for i, (payment_id, part) in enumerate(split):
+        tender = paid.get(payment_id)
+        if tender is None:
+            errors.append(
+                FieldError(
+                    f"refund_to.{i}.payment_id",
+                    "returns.tender_not_on_purchase",
+                    "not a payment of this purchase",
+                )
+            )
+            continue
+        if part <= 0 or part > tender.refundable:
+            errors.append(
+                FieldError(
+                    f"refund_to.{i}.amount",
+                    "refund.exceeds_payment",
+                    f"between 1 and {tender.refundable}",
+                )
+            )
+            continue
+        refusal = _card_refusal(tender, rules, now, card_present)
+        if refusal is not None:
+            errors.append(FieldError(f"refund_to.{i}.payment_id", refusal, "cannot take it"))
+            continue
+        given = _GIVEN_AS.get(tender.method, tender.method)
+        planned.append(PlannedRefund(payment_id, tender.method, given, part))
+    if not errors and sum(part for _, part in split) != amount:
+        errors.append(
+            FieldError("refund_to", "returns.refund_split_mismatch", f"must add up to {amount}")
+        )
+    if len({p for p, _ in split}) != len(split):
+        errors.append(FieldError("refund_to", "returns.refund_split_repeated", "once each"))
+    if errors:
+        raise ValidationFailed(errors[0].code, "the refund split is not valid", errors=errors)
+    default = plan_refund(amount, tenders, rules=rules, now=now, card_present=card_present)
+    same = sorted((p.payment_id, p.amount) for p in default.refunds) == sorted(
+        (p.payment_id, p.amount) for p in planned
+    )
+    if same and not default.needs_manager:
+        return default
+    return RefundPlan(
+        tuple(
+            PlannedRefund(p.payment_id, p.method, p.given_as, p.amount, SPLIT_CHANGED)
+            for p in planned
+        )
+    )
