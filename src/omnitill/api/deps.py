@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from omnitill.api import web_session
 from omnitill.config import Settings
 from omnitill.domain.auth.actor import Actor
 from omnitill.domain.auth.permissions import Permission
@@ -89,10 +90,14 @@ async def get_principal(
     db: DbDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The request's bearer token, not yet looked up (async: no threadpool hop)."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    """The request's bearer token (or a web app's session cookie, see api/web_session.py),
+    not yet looked up (async: no threadpool hop)."""
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        return Principal(request, db, credentials.credentials)
+    token = web_session.token_of(request)
+    if token is None:
         raise Unauthenticated("auth.required", "send Authorization: Bearer <token>")
-    return Principal(request, db, credentials.credentials)
+    return Principal(request, db, token)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

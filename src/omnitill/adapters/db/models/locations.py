@@ -63,6 +63,11 @@ class Location(Base):
     offers_curbside: Mapped[bool] = mapped_column(default=False, server_default="0")
     pickup_reminder_days: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
     pickup_hold_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    # 0011: how the store formats money, dates and numbers (a Babel locale), and what its
+    # receipts print above the lines and at the foot (the return policy).
+    locale: Mapped[str] = mapped_column(String(16), default="en_US", server_default="en_US")
+    receipt_header: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    receipt_footer: Mapped[str] = mapped_column(String(1000), default="", server_default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = updated_column()
@@ -80,3 +85,9 @@ class Register(Base):
     receipt_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = created_column()
+    # 0011: the browser enrolled as this till (SHA-256 of its device key; None: not
+    # enrolled), and its receipt printer (ESC/POS over TCP, usually port 9100; None: none).
+    device_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    enrolled_at: Mapped[datetime | None]
+    printer_host: Mapped[str | None] = mapped_column(String(255))
+    printer_port: Mapped[int] = mapped_column(Integer, default=9100, server_default="9100")

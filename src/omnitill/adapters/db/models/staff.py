@@ -22,6 +22,10 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = created_column()
     password_changed_at: Mapped[datetime] = created_column()
+    # 0011: the register PIN, as an HMAC of it under the server's secret (so a PIN finds
+    # its user, and PINs are unique); None: no PIN, sign in with the password.
+    pin_lookup: Mapped[str | None] = mapped_column(String(64), unique=True)
+    pin_set_at: Mapped[datetime | None]
 
 
 class UserLocation(Base):
