@@ -28,6 +28,7 @@ from omnitill.services.sale_payments import TenderRequest
 from omnitill.services.sales import SaleLineRequest, SaleRequest, complete_sale
 from tests.factories import PASSWORD, make_customer, make_location, make_register, make_variant
 from tests.factories import token_for as login
+from tests.integration.till_support import VISA, card_payment
 
 NYC = {"latitude": Decimal("40.7580"), "longitude": Decimal("-73.9855")}
 CUSTOMER = {"country": "US", "region": "NY", "latitude": 40.7306, "longitude": -73.9866}
@@ -52,21 +53,8 @@ def shop(client, db, settings):
     }
 
 
-def card(client, shop, sale_id, amount, pan="4242424242424242"):
-    r = client.post(
-        "/api/v1/payments",
-        headers=shop["cashier"],
-        json={
-            "id": str(uuid.uuid4()),
-            "register": "S01-R1",
-            "sale_id": str(sale_id),
-            "amount": amount,
-            "payment_data": shop["terminal"].read_card(pan, 12, 2031),
-            "entry_mode": "emv_chip",
-        },
-    )
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
+def card(client, shop, sale_id, amount, pan=VISA):
+    return card_payment(client, shop["cashier"], shop["terminal"], sale_id, amount, pan=pan)
 
 
 def sell(client, shop, payments, *, qty=1, sale_id=None, customer=None, status=201):

@@ -22,6 +22,7 @@ from tests.factories import (
     make_variant,
     token_for,
 )
+from tests.integration.till_support import card_payment
 
 
 @pytest.fixture
@@ -49,19 +50,7 @@ def shop(client, db, settings):
 
 def card_sale(client, shop, lines, amount):
     sale_id = uuid.uuid4()
-    paid = client.post(
-        "/api/v1/payments",
-        headers=shop["cashier"],
-        json={
-            "id": str(uuid.uuid4()),
-            "register": "S01-R1",
-            "sale_id": str(sale_id),
-            "amount": amount,
-            "payment_data": shop["terminal"].read_card("4242424242424242", 12, 2031),
-            "entry_mode": "emv_chip",
-        },
-    )
-    assert paid.status_code == 201, paid.text
+    payment_id = card_payment(client, shop["cashier"], shop["terminal"], sale_id, amount)
     r = client.post(
         "/api/v1/sales",
         headers=shop["cashier"],
@@ -70,11 +59,11 @@ def card_sale(client, shop, lines, amount):
             "location": "S01",
             "register": "S01-R1",
             "lines": lines,
-            "payments": [{"method": "card", "amount": amount, "payment_id": paid.json()["id"]}],
+            "payments": [{"method": "card", "amount": amount, "payment_id": payment_id}],
         },
     )
     assert r.status_code == 201, r.text
-    return sale_id, uuid.UUID(paid.json()["id"])
+    return sale_id, uuid.UUID(payment_id)
 
 
 def lines_of(db, sale_id):

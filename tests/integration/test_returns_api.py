@@ -21,6 +21,7 @@ from omnitill.adapters.db.models import (
 from omnitill.adapters.payments.sandbox import SandboxGateway, SandboxTerminal
 from omnitill.services import gift_cards, stock, store_credit
 from tests.factories import make_customer, make_location, make_register, make_variant, token_for
+from tests.integration.till_support import VISA, card_payment
 
 
 @pytest.fixture
@@ -42,21 +43,8 @@ def shop(client, db, settings):
     }
 
 
-def card(client, shop, sale_id, amount, pan="4242424242424242"):
-    r = client.post(
-        "/api/v1/payments",
-        headers=shop["cashier"],
-        json={
-            "id": str(uuid.uuid4()),
-            "register": "S01-R1",
-            "sale_id": str(sale_id),
-            "amount": amount,
-            "payment_data": shop["terminal"].read_card(pan, 12, 2031),
-            "entry_mode": "emv_chip",
-        },
-    )
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
+def card(client, shop, sale_id, amount, pan=VISA):
+    return card_payment(client, shop["cashier"], shop["terminal"], sale_id, amount, pan=pan)
 
 
 def sell(client, shop, payments, *, qty=3, sale_id=None, customer=None):
