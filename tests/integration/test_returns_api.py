@@ -3,6 +3,7 @@ tenders in the defined order, never more than a tender took, stock back by dispo
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -117,7 +118,7 @@ def test_a_cash_sale_returned_in_part_gives_cash_back_and_puts_the_unit_on_the_s
         ("cash", 1000, "refunded")
     ]
     assert ret["source_number"] == sale["receipt_number"]
-    assert ret["number"].startswith("RET-")
+    assert re.fullmatch(r"RET-\d{6}", ret["number"])
     assert level(db, shop["s01"]) == before + 1
     assert refunded(db, sale["payments"][0]["payment_id"]) == 1000
     with db.uow(write=False) as uow:

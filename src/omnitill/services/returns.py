@@ -371,7 +371,7 @@ def _return_row(
     approval: dict[str, Any] | None,
 ) -> Return:
     source = ev.source
-    prefix = "RMA-" if request.kind == "mail_in" else "RET-"
+    prefix = "RMA" if request.kind == "mail_in" else "RET"
     ret = Return(
         id=request.id,
         number=next_number(uow.connection, f"return:{prefix}", prefix),
