@@ -418,3 +418,46 @@ def test_settle_sends_an_unanswered_card_refund_again_and_completes(client, db, 
     assert (done["status"], done["refunded"]) == ("completed", 1000)
     assert [(x["given_as"], x["status"]) for x in done["refunds"]] == [("card", "refunded")]
     assert payment(db, pid).refunded_minor == 1000
+
+
+def test_cancelling_an_order_paid_with_exchange_credit_gives_the_credit_back(client, db, shop):
+    ret = give_back(
+        client, shop, qty=2, sale=sell(client, shop, [{"method": "cash", "amount": 2000}], qty=2)
+    )
+    placed = client.post(
+        "/api/v1/orders",
+        headers=shop["cashier"],
+        json={
+            "channel": "in_store",
+            "register": "S01-R1",
+            "customer_name": "Grace Hopper",
+            "email": "grace@example.com",
+            "lines": [{"sku": "MUG", "quantity": 1}],
+            "ship_to": CUSTOMER,
+        },
+    ).json()
+    due = placed["balance_due"]
+    r = client.post(
+        f"/api/v1/orders/{placed['id']}/payments",
+        headers=shop["cashier"],
+        json={"id": str(uuid.uuid4()), "register": "S01-R1", "payments": [exchange(ret, due)]},
+    )
+    assert r.status_code == 201, r.text
+    assert the_return(client, shop, ret)["exchange_applied"] == due
+    cancelled = client.post(
+        f"/api/v1/orders/{placed['id']}/cancel",
+        headers=shop["manager"],
+        json={"reason": "changed mind", "register": "S01-R1"},
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    body = cancelled.json()
+    assert (body["status"], body["paid"], body["refunded"]) == ("cancelled", 0, due)
+    refunds = [e["data"] for e in body["timeline"] if e["kind"] == "refund_issued"]
+    assert [(d["method"], d["given_as"], d["amount"]) for d in refunds] == [
+        ("exchange", "exchange", due)
+    ]
+    again = the_return(client, shop, ret)
+    assert (again["status"], again["exchange_applied"]) == ("exchange_open", 0)
+    with db.uow(write=False) as uow:
+        row = uow.session.scalars(select(Payment).where(Payment.method == "exchange")).one()
+    assert row.refunded_minor == due

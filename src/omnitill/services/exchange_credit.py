@@ -93,6 +93,28 @@ def claim_in(
     return return_id
 
 
+def restore_in(uow: UnitOfWork, *, return_id: uuid.UUID, amount: int, now: datetime) -> None:
+    """In the caller's transaction: give `amount` back to the exchange's credit (the order
+    it paid was cancelled). The exchange opens again, so the credit can be spent again or
+    refunded to the original tenders by settle; one conditional UPDATE, never below zero."""
+    done = uow.session.execute(
+        update(Return)
+        .where(Return.id == return_id, Return.exchange_applied_minor >= amount)
+        .values(
+            exchange_applied_minor=Return.exchange_applied_minor - amount,
+            status=OPEN,
+            completed_at=None,
+            updated_at=now,
+        )
+        .returning(Return.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if done is None:
+        raise ValidationFailed(
+            "refund.exceeds_payment", "the exchange credit was given back already"
+        )
+
+
 def _left(uow: UnitOfWork, return_id: uuid.UUID) -> int:
     """What the exchange may still spend (nothing once settled or completed)."""
     row = uow.session.execute(

@@ -39,7 +39,7 @@ from omnitill.domain.errors import Conflict, NotFound
 from omnitill.domain.orders.lifecycle import OrderStatus
 from omnitill.domain.payments.gateway import PaymentGateway
 from omnitill.domain.payments.tenders import Method
-from omnitill.services import audit, order_timeline, refunds, shifts
+from omnitill.services import audit, exchange_credit, order_timeline, refunds, shifts
 from omnitill.services.auth import authorise
 from omnitill.services.order_views import OrderView, load_view, visible
 from omnitill.services.payments import register_and_location
@@ -49,7 +49,7 @@ from omnitill.services.tender_claims import CLAIMED
 REFUNDED = "refund_issued"
 REASON = "order cancelled"
 FROM_DRAWER = frozenset({Method.CASH, Method.QR})
-_OWN_ROWS = (Method.CASH, Method.GIFT_CARD, Method.STORE_CREDIT)
+_OWN_ROWS = (Method.CASH, Method.GIFT_CARD, Method.STORE_CREDIT, Method.EXCHANGE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +114,9 @@ def refund_order_payments(
         if d.method in FROM_DRAWER:
             give = partial(_from_drawer, db, actor, order_id, register_id, store, d, override_token)
             done.append(run_retrying(give))
+            continue
+        if d.method == Method.EXCHANGE:
+            done.append(run_retrying(partial(_to_exchange_credit, db, actor, order_id, store, d)))
             continue
         refunds.refund(
             db=db,
@@ -261,6 +264,44 @@ def _from_drawer(
                 "given_as": Method.CASH.value,
                 "reason": REASON,
                 **authorisation.as_details(),
+            },
+        )
+        _book(uow, actor, order, refund, store)
+        uow.commit()
+    return refund
+
+
+def _to_exchange_credit(
+    db: Database, actor: Actor, order_id: uuid.UUID, store: str, d: _Due
+) -> OrderRefund:
+    """An exchange tender goes back to the credit of its exchange return (which opens
+    again), in one transaction with its record on the payment and the order."""
+    refund = _refund(d, Method.EXCHANGE)
+    with db.uow() as uow:
+        order = uow.session.get_one(Order, order_id, with_for_update=True)
+        if _booked(uow, order_id, d.refund_id):
+            return refund
+        payment = uow.session.get_one(Payment, d.payment_id)
+        assert payment.gateway_reference is not None  # the exchange return's id
+        refunds.given_otherwise_in(
+            uow, payment, d.refund_id, d.amount, "exchange credit", REASON, actor
+        )
+        exchange_credit.restore_in(
+            uow, return_id=uuid.UUID(payment.gateway_reference), amount=d.amount, now=utcnow()
+        )
+        audit.record(
+            uow,
+            action="payment.refund",
+            actor=actor,
+            subject_type="payment",
+            subject_id=str(d.payment_id),
+            details={
+                "refund": str(d.refund_id),
+                "amount": d.amount,
+                "currency": d.currency,
+                "method": d.method,
+                "given_as": "exchange_credit",
+                "reason": REASON,
             },
         )
         _book(uow, actor, order, refund, store)
