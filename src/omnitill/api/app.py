@@ -11,11 +11,13 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict
+from pathlib import Path
 from types import FrameType
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
-from omnitill import __version__
+from omnitill import __version__, web
 from omnitill.api import errors
 from omnitill.api import logging as api_logging
 from omnitill.api.idempotency import IdempotencyMiddleware
@@ -121,6 +123,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    # The web apps' scripts, styles and icons (register, back office, customer display).
+    app.mount("/static", StaticFiles(directory=Path(web.__file__).parent / "static"), name="static")
     app.add_middleware(IdempotencyMiddleware)
 
     app.add_middleware(RequestContextMiddleware)

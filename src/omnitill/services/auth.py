@@ -13,6 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -72,7 +73,8 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def _password_matches(stored: str, password: str) -> bool:
+def password_matches(stored: str, password: str) -> bool:
+    """Whether `password` is the one `stored` (an argon2 hash) was made from."""
     try:
         return _hasher.verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -157,18 +159,11 @@ def login(*, db: Database, settings: Settings, username: str, password: str) -> 
     username = username.strip().lower()
     now = utcnow()
     with db.uow() as uow:
-        throttle = uow.session.get(LoginThrottle, username)
-        if throttle and throttle.locked_until and throttle.locked_until > now:
-            wait = int((throttle.locked_until - now).total_seconds()) + 1
-            raise TooManyRequests(
-                "auth.too_many_attempts",
-                "too many failed sign-ins; try again later",
-                {"retry_after": wait},
-            )
+        throttle = refuse_while_locked(uow, key=username, now=now)
         user = uow.session.scalars(select(User).where(User.username == username)).one_or_none()
-        ok = _password_matches(user.password_hash if user else _DUMMY_HASH, password)
+        ok = password_matches(user.password_hash if user else _DUMMY_HASH, password)
         if not ok or user is None or not user.active:
-            _count_failure(uow, settings, username, throttle, now)
+            count_failure(uow, settings, username, throttle, now)
             audit.record(
                 uow,
                 action="auth.login_failed",
@@ -181,20 +176,43 @@ def login(*, db: Database, settings: Settings, username: str, password: str) -> 
             raise Unauthenticated("auth.invalid_credentials", "wrong username or password")
         if throttle is not None:
             uow.session.delete(throttle)
-        raw = secrets.token_urlsafe(32)
-        expires = now + timedelta(seconds=settings.token_ttl_seconds)
-        uow.session.add(ApiToken(user_id=user.id, token_hash=_sha256(raw), expires_at=expires))
+        issued = issue_token(uow, settings=settings, user_id=user.id, now=now)
         uow.commit()
+    return issued
+
+
+def refuse_while_locked(uow: UnitOfWork, *, key: str, now: datetime) -> LoginThrottle | None:
+    """The failure count of a sign-in key (a username, or a register for PIN sign-ins);
+    429 `auth.too_many_attempts` while it is locked out."""
+    throttle = uow.session.get(LoginThrottle, key)
+    if throttle and throttle.locked_until and throttle.locked_until > now:
+        wait = int((throttle.locked_until - now).total_seconds()) + 1
+        raise TooManyRequests(
+            "auth.too_many_attempts",
+            "too many failed sign-ins; try again later",
+            {"retry_after": wait},
+        )
+    return throttle
+
+
+def issue_token(
+    uow: UnitOfWork, *, settings: Settings, user_id: uuid.UUID, now: datetime
+) -> IssuedToken:
+    """A new bearer token for the user, stored as its digest in the caller's transaction."""
+    raw = secrets.token_urlsafe(32)
+    expires = now + timedelta(seconds=settings.token_ttl_seconds)
+    uow.session.add(ApiToken(user_id=user_id, token_hash=_sha256(raw), expires_at=expires))
     return IssuedToken(raw, settings.token_ttl_seconds, expires)
 
 
-def _count_failure(
+def count_failure(
     uow: UnitOfWork,
     settings: Settings,
     username: str,
     throttle: LoginThrottle | None,
     now: datetime,
 ) -> None:
+    """Count one failed sign-in for the key; past the limit it is locked for a while."""
     window = timedelta(seconds=settings.login_lockout_seconds)
     if throttle is None:
         throttle = LoginThrottle(username=username, failures=0, window_started_at=now)
@@ -313,8 +331,30 @@ def grant_override(
     """A manager, present at the register, authorises one sensitive action for `actor`.
 
     The manager proves presence with their own credentials; the grant is single-use, bound to
-    the requesting staff member and one permission, and expires after a few minutes.
+    the requesting staff member and one permission, and expires after a few minutes. (At an
+    enrolled register the manager may type a PIN instead: services/register_access.py.)
     """
+    perm = overridable(permission, reason)
+    with db.uow() as uow:
+        manager = uow.session.scalars(
+            select(User).where(User.username == manager_username.strip().lower())
+        ).one_or_none()
+        if (
+            manager is None
+            or not manager.active
+            or not password_matches(manager.password_hash, manager_password)
+        ):
+            refuse_override(uow, actor=actor, manager=manager_username, permission=perm)
+        grant = issue_override(
+            uow, settings=settings, actor=actor, manager=manager, permission=perm, reason=reason
+        )
+        uow.commit()
+        return grant
+
+
+def overridable(permission: str, reason: str) -> Permission:
+    """The permission a manager override is asked for, refused (422) unless a manager may
+    grant it and a reason is given."""
     try:
         perm = Permission(permission)
     except ValueError:
@@ -332,68 +372,79 @@ def grant_override(
             "a manager override needs a reason",
             errors=[FieldError("reason", "override.reason_required", "required")],
         )
-    with db.uow() as uow:
-        manager = uow.session.scalars(
-            select(User).where(User.username == manager_username.strip().lower())
-        ).one_or_none()
-        if (
-            manager is None
-            or not manager.active
-            or not _password_matches(manager.password_hash, manager_password)
-        ):
-            audit.record(
-                uow,
-                action="override.refused",
-                actor=actor,
-                subject_type="user",
-                subject_id=str(actor.user_id),
-                details={"manager": manager_username, "permission": perm.value},
-            )
-            uow.commit()
-            raise Unauthenticated("override.invalid_manager", "wrong manager credentials")
-        manager_actor = Actor.build(
-            user_id=manager.id,
-            username=manager.username,
-            role=Role(manager.role),
-            bound_locations=frozenset(
-                uow.session.scalars(
-                    select(UserLocation.location_id).where(UserLocation.user_id == manager.id)
-                ).all()
-            ),
+    return perm
+
+
+def refuse_override(
+    uow: UnitOfWork, *, actor: Actor, manager: str, permission: Permission
+) -> NoReturn:
+    """Audit a refused manager proof, commit that, and answer 401 `override.invalid_manager`."""
+    audit.record(
+        uow,
+        action="override.refused",
+        actor=actor,
+        subject_type="user",
+        subject_id=str(actor.user_id),
+        details={"manager": manager, "permission": permission.value},
+    )
+    uow.commit()
+    raise Unauthenticated("override.invalid_manager", "wrong manager credentials")
+
+
+def issue_override(
+    uow: UnitOfWork,
+    *,
+    settings: Settings,
+    actor: Actor,
+    manager: User,
+    permission: Permission,
+    reason: str,
+) -> OverrideGrant:
+    """The single-use grant of a manager who proved presence, audited in the caller's
+    transaction; 403 `override.not_a_manager` unless they may grant and hold `permission`."""
+    perm = permission
+    manager_actor = Actor.build(
+        user_id=manager.id,
+        username=manager.username,
+        role=Role(manager.role),
+        bound_locations=frozenset(
+            uow.session.scalars(
+                select(UserLocation.location_id).where(UserLocation.user_id == manager.id)
+            ).all()
+        ),
+    )
+    if not (manager_actor.can(Permission.OVERRIDES_GRANT) and manager_actor.can(perm)):
+        raise PermissionDenied(
+            "override.not_a_manager",
+            f"{manager.username} may not authorise {perm.value}",
+            {"permission": perm.value},
         )
-        if not (manager_actor.can(Permission.OVERRIDES_GRANT) and manager_actor.can(perm)):
-            raise PermissionDenied(
-                "override.not_a_manager",
-                f"{manager.username} may not authorise {perm.value}",
-                {"permission": perm.value},
-            )
-        raw = secrets.token_urlsafe(24)
-        expires = utcnow() + timedelta(seconds=settings.override_ttl_seconds)
-        grant = ManagerOverride(
-            token_hash=_sha256(raw),
-            permission=perm.value,
-            requested_by_id=actor.user_id,
-            approved_by_id=manager.id,
-            reason=reason.strip(),
-            expires_at=expires,
-        )
-        uow.session.add(grant)
-        uow.session.flush()
-        audit.record(
-            uow,
-            action="override.granted",
-            actor=manager.username,
-            subject_type="user",
-            subject_id=str(actor.user_id),
-            details={
-                "permission": perm.value,
-                "for": actor.username,
-                "reason": reason.strip(),
-                "override_id": str(grant.id),
-            },
-        )
-        uow.commit()
-        return OverrideGrant(raw, perm.value, manager.username, expires)
+    raw = secrets.token_urlsafe(24)
+    expires = utcnow() + timedelta(seconds=settings.override_ttl_seconds)
+    grant = ManagerOverride(
+        token_hash=_sha256(raw),
+        permission=perm.value,
+        requested_by_id=actor.user_id,
+        approved_by_id=manager.id,
+        reason=reason.strip(),
+        expires_at=expires,
+    )
+    uow.session.add(grant)
+    uow.session.flush()
+    audit.record(
+        uow,
+        action="override.granted",
+        actor=manager.username,
+        subject_type="user",
+        subject_id=str(actor.user_id),
+        details={
+            "permission": perm.value,
+            "for": actor.username,
+            "reason": reason.strip(),
+            "override_id": str(grant.id),
+        },
+    )
+    return OverrideGrant(raw, perm.value, manager.username, expires)
 
 
 @dataclass(frozen=True, slots=True)

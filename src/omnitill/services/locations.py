@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
 from sqlalchemy import select
 
 from omnitill.adapters.db.database import Database, UnitOfWork
@@ -57,6 +58,9 @@ class LocationInput:
     offers_pickup: bool = False
     accepts_returns: bool = True
     active: bool = True
+    locale: str = "en_US"  # Babel locale receipts and tags are written in
+    receipt_header: str = ""
+    receipt_footer: str = ""  # the return policy printed at the foot of receipts
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,9 @@ class LocationChanges:
     offers_pickup: bool | None = None
     accepts_returns: bool | None = None
     active: bool | None = None
+    locale: str | None = None
+    receipt_header: str | None = None
+    receipt_footer: str | None = None
     clear: frozenset[str] = frozenset()
 
 
@@ -299,7 +306,17 @@ def _check_location(data: LocationInput) -> list[FieldError]:
         errors.append(FieldError("currency", "money.unknown_currency", "not ISO 4217"))
     errors += _check_coordinates(data.latitude, data.longitude)
     errors += _check_tax_rate(data.tax_rate)
+    if not is_locale(data.locale):
+        errors.append(FieldError("locale", "location.invalid_locale", "a locale like en_US"))
     return errors
+
+
+def is_locale(name: str) -> bool:
+    """A locale Babel knows (``en_US``, ``fr_FR``, ``de``)."""
+    try:
+        return Locale.parse(name) is not None
+    except (ValueError, UnknownLocaleError):
+        return False
 
 
 def _check_code(code: str, *, field: str, code_max: int) -> list[FieldError]:
@@ -358,6 +375,7 @@ def _clean(data: LocationInput) -> LocationInput:
         country=data.country.strip().upper(),
         currency=data.currency.strip().upper(),
         timezone=data.timezone.strip(),
+        locale=data.locale.strip().replace("-", "_"),
     )
 
 

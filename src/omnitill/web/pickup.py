@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from omnitill.services.pickups import PickupPage
-
-_env = Environment(
-    loader=PackageLoader("omnitill.web", "templates"),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+from omnitill.web.env import render
 
 
 def render_pickup_page(page: PickupPage, *, code: str) -> str:
-    return _env.get_template("pickup.html").render(p=page, code=code)
+    return render("pickup.html", p=page, code=code)

@@ -11,6 +11,7 @@ from omnitill.api.routes import (
     events,
     gift_cards,
     health,
+    labels,
     locations,
     order_payments,
     orders,
@@ -20,6 +21,9 @@ from omnitill.api.routes import (
     promotions,
     purchasing,
     quotes,
+    receipts,
+    register_access,
+    register_app,
     replenishment,
     reservations,
     return_lookup,
@@ -42,8 +46,11 @@ from omnitill.api.routes import (
 
 ROUTERS: list[APIRouter] = [
     auth.router,
+    register_access.router,
+    register_app.router,
     users.router,
     catalog.router,
+    labels.router,
     locations.router,
     customers.router,
     stock.router,
@@ -63,6 +70,7 @@ ROUTERS: list[APIRouter] = [
     promotions.router,
     quotes.router,
     sales.router,
+    receipts.router,
     # before any /api/v1/returns/{id} route, so /returns/policy is not read as an id
     return_settings.router,
     return_reports.router,

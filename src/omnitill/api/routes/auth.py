@@ -13,6 +13,7 @@ from omnitill.api.schemas.auth import (
     TokenRead,
 )
 from omnitill.services import auth as auth_service
+from omnitill.services import register_access
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -56,16 +57,30 @@ def me(actor: CurrentActor) -> MeRead:
 def create_override(
     body: OverrideCreate, actor: CurrentActor, db: DbDep, settings: SettingsDep
 ) -> OverrideRead:
-    """Returns a single-use token, valid a few minutes, for the signed-in staff member only."""
-    grant = auth_service.grant_override(
-        db=db,
-        settings=settings,
-        actor=actor,
-        manager_username=body.manager_username,
-        manager_password=body.manager_password,
-        permission=body.permission,
-        reason=body.reason,
-    )
+    """Returns a single-use token, valid a few minutes, for the signed-in staff member only.
+    The manager proves presence with username and password, or with their PIN at an
+    enrolled register (401 `override.invalid_manager`, `register.not_enrolled`)."""
+    if body.manager_pin is not None:
+        grant = register_access.grant_override_by_pin(
+            db=db,
+            settings=settings,
+            actor=actor,
+            register=body.register or "",
+            device_key=body.device_key or "",
+            manager_pin=body.manager_pin,
+            permission=body.permission,
+            reason=body.reason,
+        )
+    else:
+        grant = auth_service.grant_override(
+            db=db,
+            settings=settings,
+            actor=actor,
+            manager_username=body.manager_username or "",
+            manager_password=body.manager_password or "",
+            permission=body.permission,
+            reason=body.reason,
+        )
     return OverrideRead(
         override_token=grant.override_token,
         permission=grant.permission,

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
-from fastapi.responses import HTMLResponse
 
 from omnitill.api.deps import (
     CurrentActor,
@@ -36,7 +35,6 @@ from omnitill.api.schemas.sales import (
 from omnitill.services import receipts as receipt_service
 from omnitill.services import sales as sale_service
 from omnitill.services.sale_payments import TenderRequest
-from omnitill.web.receipts import render_receipt_html
 
 router = APIRouter(prefix="/api/v1", tags=["sales"])
 
@@ -270,14 +268,3 @@ def get_receipt(sale_id: UUID, actor: CurrentActor, db: DbDep) -> dict[str, Any]
         },
         "payments": [{"method": m, "amount": a} for m, a in r.payments],
     }
-
-
-@router.get(
-    "/sales/{sale_id}/receipt.html",
-    response_class=HTMLResponse,
-    summary="The printable HTML receipt",
-)
-def get_receipt_html(sale_id: UUID, actor: CurrentActor, db: DbDep) -> HTMLResponse:
-    """Sized for an 80 mm receipt printer; prints from any browser."""
-    receipt = receipt_service.build_receipt(db=db, actor=actor, sale_id=sale_id)
-    return HTMLResponse(render_receipt_html(receipt))

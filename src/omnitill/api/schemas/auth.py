@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class TokenCreate(BaseModel):
@@ -30,7 +30,8 @@ class MeRead(BaseModel):
 
 
 class OverrideCreate(BaseModel):
-    """A manager at the register authorises one sensitive action for the signed-in cashier."""
+    """A manager at the register authorises one sensitive action for the signed-in cashier,
+    with their username and password, or with their PIN at an enrolled register."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -40,14 +41,35 @@ class OverrideCreate(BaseModel):
                     "manager_password": "demo-password-1",
                     "permission": "sales.price_override",
                     "reason": "damaged packaging",
-                }
+                },
+                {
+                    "manager_pin": "2468",
+                    "register": "S01-R1",
+                    "device_key": "dk_...",
+                    "permission": "sales.price_override",
+                    "reason": "damaged packaging",
+                },
             ]
         }
     )
-    manager_username: str = Field(min_length=1, max_length=64)
-    manager_password: str = Field(min_length=1, max_length=1024)
+    manager_username: str | None = Field(default=None, min_length=1, max_length=64)
+    manager_password: str | None = Field(default=None, min_length=1, max_length=1024)
+    manager_pin: str | None = Field(default=None, max_length=16)
+    register: str | None = Field(default=None, max_length=40, description="With manager_pin.")
+    device_key: str | None = Field(default=None, max_length=200, description="With manager_pin.")
     permission: str = Field(description="One of the overridable permissions.")
     reason: str = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _one_proof(self) -> OverrideCreate:
+        by_password = self.manager_username is not None and self.manager_password is not None
+        by_pin = None not in (self.manager_pin, self.register, self.device_key)
+        if by_password == by_pin:
+            raise ValueError(
+                "send manager_username and manager_password, or manager_pin, register and "
+                "device_key"
+            )
+        return self
 
 
 class OverrideRead(BaseModel):

@@ -14,6 +14,9 @@ _TAX_RATE = (
     '("0.08875" is 8.875 %).'
 )
 _COORD = "Degrees, WGS 84; give latitude and longitude together."
+_LOCALE = "Babel locale for money, dates and numbers on receipts and tags (en_US, fr_FR)."
+_HEADER = "Printed under the address on receipts (line breaks kept)."
+_FOOTER = "Printed at the foot of receipts: the store's return policy."
 
 
 class LocationCreate(BaseModel):
@@ -65,6 +68,9 @@ class LocationCreate(BaseModel):
     ships: bool = Field(False, description="Ships online orders from its stock.")
     offers_pickup: bool = Field(False, description="Hands over orders bought online.")
     accepts_returns: bool = Field(True, description="Takes returns over the counter.")
+    locale: str = Field("en_US", max_length=16, description=_LOCALE)
+    receipt_header: str = Field("", max_length=500, description=_HEADER)
+    receipt_footer: str = Field("", max_length=1000, description=_FOOTER)
 
 
 class LocationUpdate(BaseModel):
@@ -92,6 +98,9 @@ class LocationUpdate(BaseModel):
     offers_pickup: bool | None = None
     accepts_returns: bool | None = None
     active: bool | None = Field(None, description="Inactive locations stop trading.")
+    locale: str | None = Field(None, max_length=16, description=_LOCALE)
+    receipt_header: str | None = Field(None, max_length=500, description=_HEADER)
+    receipt_footer: str | None = Field(None, max_length=1000, description=_FOOTER)
 
 
 class LocationRead(BaseModel):
@@ -115,6 +124,9 @@ class LocationRead(BaseModel):
     ships: bool
     offers_pickup: bool
     accepts_returns: bool
+    locale: str = Field(description=_LOCALE)
+    receipt_header: str = Field(description=_HEADER)
+    receipt_footer: str = Field(description=_FOOTER)
     active: bool
     created_at: datetime
     updated_at: datetime

@@ -1,0 +1,1 @@
+"""Store hardware: receipt printers (ESC/POS over TCP), and label sheets as PDF."""

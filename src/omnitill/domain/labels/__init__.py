@@ -1,0 +1,1 @@
+"""Barcodes, shelf tags and printed tickets: what a label or a receipt printer draws (pure)."""
