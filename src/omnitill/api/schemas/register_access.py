@@ -10,7 +10,7 @@ from omnitill.api.schemas.auth import TokenRead
 
 
 class EnrollmentRead(BaseModel):
-    register: str
+    register: str = Field(description="The register code, e.g. S01-R1.")
     location: str
     currency: str
     locale: str = Field(description="The store's Babel locale, for formatting on the device.")
@@ -44,5 +44,5 @@ class PinLogin(BaseModel):
 class PinTokenRead(TokenRead):
     username: str
     display_name: str
-    register: str
+    register: str = Field(description="The register code, e.g. S01-R1.")
     location: str
