@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
+from markupsafe import Markup
 
 from omnitill.domain.money import minor_units
 
@@ -69,12 +70,32 @@ def environment() -> Environment:
 
 def render(template: str, *, locale: str = DEFAULT_LOCALE, **context: Any) -> str:
     """Render `template` with the gettext catalog of `locale` (English without one)."""
-    env = environment()
-    catalog = translations(locale)
-    return env.get_template(template).render(
-        _=catalog.gettext,
-        gettext=catalog.gettext,
-        ngettext=catalog.ngettext,
-        locale=locale,
-        **context,
+    gettext, ngettext = _newstyle(translations(locale))
+    return (
+        environment()
+        .get_template(template)
+        .render(_=gettext, gettext=gettext, ngettext=ngettext, locale=locale, **context)
     )
+
+
+def _newstyle(catalog: NullTranslations) -> tuple[Any, Any]:
+    """gettext and ngettext as Jinja's new-style i18n calls them: keyword variables are
+    formatted into the translated text (`{% trans n=x %}...{{ n }}...{% endtrans %}`), and
+    the text is markup-safe where the template autoescapes (the variables are escaped)."""
+
+    @pass_context
+    def gettext(context: Any, message: str, **variables: Any) -> str:
+        text = catalog.gettext(message)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 - catalogs are trusted like templates
+        return text % variables
+
+    @pass_context
+    def ngettext(context: Any, singular: str, plural: str, num: int, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        text = catalog.ngettext(singular, plural, num)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 - catalogs are trusted like templates
+        return text % variables
+
+    return gettext, ngettext

@@ -48,12 +48,22 @@ APP_SHELL = (
     "/static/register/tender.js",
     "/static/register/terminal.js",
     "/static/register/display.js",
+    "/static/register/flows.css",
+    "/static/register/catalog.js",
+    "/static/register/counting.js",
+    "/static/register/exchange.js",
+    "/static/register/returns.js",
+    "/static/register/return_view.js",
+    "/static/register/pickups.js",
+    "/static/register/aisle.js",
+    "/static/register/stock.js",
+    "/static/register/close.js",
     "/static/register/icon.svg",
     "/static/register/icon-192.png",
     "/static/register/icon-512.png",
 )
 # Bump with any change to the shell's files, so installed apps fetch the new ones.
-SHELL_VERSION = "register-shell-1"
+SHELL_VERSION = "register-shell-2"
 
 
 def _page(template: str, **context: object) -> HTMLResponse:
@@ -130,26 +140,57 @@ def unlock(body: PinLogin, actor: CurrentActor, db: DbDep, settings: SettingsDep
     )
 
 
-@router.get("", response_class=HTMLResponse)
-def sale_page(request: Request, db: DbDep) -> Response:
-    """The sale screen (signed-in staff only; others go to the PIN pad)."""
+def _staff_page(request: Request, db: Database, template: str, **context: object) -> Response:
+    """A page for signed-in staff only; others go to the PIN pad."""
     actor = _session_actor(request, db)
     if actor is None:
         return RedirectResponse(LOGIN_PATH, status_code=status.HTTP_303_SEE_OTHER)
-    return _page("sale.html", title="Sale", username=actor.username)
+    return _page(template, username=actor.username, **context)
+
+
+@router.get("", response_class=HTMLResponse)
+def sale_page(request: Request, db: DbDep) -> Response:
+    """The sale screen (signed-in staff only; others go to the PIN pad)."""
+    return _staff_page(request, db, "sale.html", title="Sale")
 
 
 @router.get("/shift", response_class=HTMLResponse)
 def shift_page(request: Request, db: DbDep) -> Response:
     """Open the shift with the float counted by denomination."""
-    actor = _session_actor(request, db)
-    if actor is None:
-        return RedirectResponse(LOGIN_PATH, status_code=status.HTTP_303_SEE_OTHER)
-    return _page(
-        "shift.html",
-        title="Open shift",
-        username=actor.username,
-        denominations=json.dumps(DENOMINATIONS),
+    return _staff_page(
+        request, db, "shift.html", title="Open shift", denominations=json.dumps(DENOMINATIONS)
+    )
+
+
+@router.get("/returns", response_class=HTMLResponse)
+def returns_page(request: Request, db: DbDep) -> Response:
+    """Returns and exchanges: find the sale, pick lines, see the policy, refund."""
+    return _staff_page(request, db, "returns.html", title="Returns")
+
+
+@router.get("/pickups", response_class=HTMLResponse)
+def pickups_page(request: Request, db: DbDep) -> Response:
+    """The store's pickup queue, live from the event stream, with curbside arrivals."""
+    return _staff_page(request, db, "pickups.html", title="Pickups")
+
+
+@router.get("/aisle", response_class=HTMLResponse)
+def aisle_page(request: Request, db: DbDep) -> Response:
+    """Endless aisle: stock everywhere, ordered for the customer and paid at the till."""
+    return _staff_page(request, db, "aisle.html", title="Endless aisle")
+
+
+@router.get("/stock", response_class=HTMLResponse)
+def stock_page(request: Request, db: DbDep) -> Response:
+    """Stock lookup and price check."""
+    return _staff_page(request, db, "stock.html", title="Stock and price")
+
+
+@router.get("/close", response_class=HTMLResponse)
+def close_page(request: Request, db: DbDep) -> Response:
+    """The shift's X report, and closing it with a blind count and the Z report."""
+    return _staff_page(
+        request, db, "close.html", title="Shift", denominations=json.dumps(DENOMINATIONS)
     )
 
 

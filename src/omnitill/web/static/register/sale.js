@@ -3,6 +3,8 @@
 // a manager's PIN, the lock screen, and the customer display (same-browser BroadcastChannel).
 import { api, money, show, toast } from "/static/shared/api.js";
 import { Cart } from "/static/register/cart.js";
+import { findVariant, listChoices } from "/static/register/catalog.js";
+import { forgetExchange, offerExchange, pendingExchange, settleExchange } from "/static/register/exchange.js";
 import { chooseCustomer, editLine, managerApproval, orderDiscount, weigh } from "/static/register/dialogs.js";
 import { requireDevice } from "/static/register/device.js";
 import { pinPad } from "/static/register/pinpad.js";
@@ -112,14 +114,6 @@ async function reprice() {
   render();
 }
 
-async function findVariant(code) {
-  const digits = /^\d{6,14}$/.test(code);
-  const exact = await api(`/api/v1/variants?${digits ? "barcode" : "sku"}=${encodeURIComponent(code)}&limit=1`);
-  if (exact.items.length) return { hit: exact.items[0] };
-  const found = await api(`/api/v1/variants?q=${encodeURIComponent(code)}&limit=10`);
-  return { choices: found.items };
-}
-
 async function addVariant(variant) {
   if (!variant.sellable) {
     show($("sale-error"), `${variant.name} is not for sale.`);
@@ -138,19 +132,7 @@ async function addVariant(variant) {
 }
 
 function showChoices(items) {
-  const list = $("search-results");
-  list.innerHTML = "";
-  for (const variant of items) {
-    const li = document.createElement("li");
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "btn result";
-    button.textContent = `${variant.name} · ${variant.sku} · ${fmt(variant.price)}`;
-    button.onclick = () => { list.hidden = true; addVariant(variant); };
-    li.append(button);
-    list.append(li);
-  }
-  list.hidden = items.length === 0;
+  listChoices($("search-results"), items, (v) => `${v.name} · ${v.sku} · ${fmt(v.price)}`, addVariant);
   if (!items.length) show($("sale-error"), "Nothing matches.");
 }
 
@@ -278,11 +260,26 @@ const tender = new Tender({
     $("receipt-frame").src = receiptUrl(sale, false);
     $("receipt-message").textContent = "";
     display({ type: "done", total: sale.total, change: sale.change_due, currency: here.currency, locale: here.locale });
+    if (sale.payments.some((p) => p.method === "exchange")) {
+      settleExchange(here).then((line) => { $("receipt-message").textContent = line; showExchange(); })
+        .catch((err) => { $("receipt-message").textContent = err.message; });
+    }
   },
 });
+function showExchange() {
+  const exchange = pendingExchange();
+  show($("exchange-note"), exchange ? `Exchange ${exchange.number}: ${fmt(exchange.credit)} credit` : "");
+  $("exchange-drop").hidden = !exchange;
+}
+$("exchange-drop").addEventListener("click", () => { forgetExchange(); showExchange(); scan.focus(); });
 $("pay-btn").addEventListener("click", () => {
   $("sale-screen").hidden = true;
   tender.open();
+  const exchange = pendingExchange();
+  if (exchange) {
+    offerExchange(exchange, tender.due, here);
+    tender.choose("exchange");
+  }
 });
 $("tender-back").addEventListener("click", () => {
   if (tender.tenders.some((t) => t.payment_id)) {
@@ -369,6 +366,7 @@ async function start() {
     throw err;
   }
   render();
+  showExchange();
   if (!sessionStorage.getItem(LOCKED)) scan.focus();
 }
 

@@ -1,4 +1,5 @@
-import { api, money, show, uuid7 } from "/static/shared/api.js";
+import { api, show, uuid7 } from "/static/shared/api.js";
+import { countGrid } from "/static/register/counting.js";
 import { requireDevice } from "/static/register/device.js";
 
 const here = requireDevice();
@@ -18,35 +19,7 @@ async function start() {
       return;
     }
   }
-  const table = JSON.parse(document.getElementById("denomination-table").textContent);
-  const values = table[here.currency] || [];
-  const grid = document.getElementById("denominations");
-  const total = document.getElementById("float-total");
-  for (const value of values) {
-    const label = document.createElement("label");
-    label.className = "denomination";
-    label.textContent = money(value, here.currency, here.locale);
-    const input = document.createElement("input");
-    input.type = "number";
-    input.min = "0";
-    input.inputMode = "numeric";
-    input.value = "0";
-    input.dataset.value = String(value);
-    input.name = `d${value}`;
-    label.append(input);
-    grid.append(label);
-  }
-  const counts = () => Object.fromEntries(
-    [...grid.querySelectorAll("input")]
-      .map((i) => [i.dataset.value, Number.parseInt(i.value || "0", 10)])
-      .filter(([, n]) => n > 0),
-  );
-  const refresh = () => {
-    const sum = Object.entries(counts()).reduce((acc, [v, n]) => acc + Number(v) * n, 0);
-    total.textContent = money(sum, here.currency, here.locale);
-  };
-  grid.addEventListener("input", refresh);
-  refresh();
+  const counts = countGrid(document.getElementById("denominations"), document.getElementById("float-total"), here);
   const form = document.getElementById("float-form");
   form.hidden = false;
   form.addEventListener("submit", async (event) => {

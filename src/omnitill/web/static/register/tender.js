@@ -24,6 +24,7 @@ export class Tender {
     $("card-form").addEventListener("submit", (e) => { e.preventDefault(); this.card(); });
     $("gift-form").addEventListener("submit", (e) => { e.preventDefault(); this.simple("gift_card", "gift-amount"); });
     $("credit-form").addEventListener("submit", (e) => { e.preventDefault(); this.simple("store_credit", "credit-amount"); });
+    $("exchange-form").addEventListener("submit", (e) => { e.preventDefault(); this.simple("exchange", "exchange-amount"); });
     $("qr-form").addEventListener("submit", (e) => { e.preventDefault(); this.qr(); });
     $("qr-cancel").addEventListener("click", () => this.stopQr("Stopped waiting."));
   }
@@ -70,7 +71,7 @@ export class Tender {
       button.onclick = () => { $("cash-amount").value = toDecimal(amount, this.here.currency, this.here.locale); this.cash(); };
       quick.append(button);
     }
-    for (const id of ["card-amount", "gift-amount", "credit-amount", "qr-amount"]) {
+    for (const id of ["card-amount", "gift-amount", "credit-amount", "qr-amount", "exchange-amount"]) {
       $(id).value = toDecimal(this.due, this.here.currency, this.here.locale);
     }
     this.showChange();
@@ -132,8 +133,14 @@ export class Tender {
     if (amount == null) return;
     if (amount > this.due) return this.error("This tender pays at most what is due.");
     if (method === "store_credit" && !this.cart.customer) return this.error("Attach the customer first.");
-    const tender = { method, amount, label: method === "gift_card" ? "Gift card" : "Store credit" };
+    const labels = { gift_card: "Gift card", store_credit: "Store credit", exchange: "Exchange" };
+    const tender = { method, amount, label: labels[method] };
     if (method === "gift_card") tender.code = $("gift-code").value.trim();
+    if (method === "exchange") {
+      tender.code = $("exchange-code").value.trim();
+      if (!tender.code) return this.error("Enter the return number.");
+      tender.label = `Exchange ${tender.code}`;
+    }
     await this.add(tender);
   }
 

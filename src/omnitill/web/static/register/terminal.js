@@ -27,8 +27,42 @@ export async function readCard(pan, expMonth, expYear) {
   return "p2pe:v1:" + btoa(binary);
 }
 
-/** Show the terminal for `amount`; resolves to the captured payment, or null if cancelled. */
-export function takeCard({ here, saleId, amount }) {
+/** What the card on the terminal panel reads, encrypted: the entry mode and p2pe data. */
+async function presented() {
+  const mode = document.querySelector("input[name=entry-mode]:checked").value;
+  const [mm, yy] = $("terminal-expiry").value.split("/").map((p) => Number.parseInt(p, 10));
+  return { mode, data: await readCard($("terminal-card").value, mm, 2000 + (yy % 100)) };
+}
+
+/** Show the terminal to read a card without charging it (finding what it paid for);
+ * resolves to the encrypted `payment_data`, or null if cancelled. */
+export function presentCard() {
+  const panel = $("terminal");
+  $("terminal-amount").textContent = "";
+  $("terminal-status").textContent = "Present card";
+  panel.hidden = false;
+  processorKey().catch(() => {});
+  return new Promise((resolve) => {
+    const done = (result) => {
+      panel.hidden = true;
+      $("terminal-present").onclick = null;
+      $("terminal-cancel").onclick = null;
+      resolve(result);
+    };
+    $("terminal-cancel").onclick = () => done(null);
+    $("terminal-present").onclick = async () => {
+      try {
+        done((await presented()).data);
+      } catch (err) {
+        $("terminal-status").textContent = err.message;
+      }
+    };
+  });
+}
+
+/** Show the terminal for `amount` of a sale (`saleId`) or an order (`orderId`); resolves
+ * to the captured payment, or null if cancelled. */
+export function takeCard({ here, saleId, orderId, amount }) {
   const panel = $("terminal");
   const status = $("terminal-status");
   $("terminal-amount").textContent = money(amount, here.currency, here.locale);
@@ -45,15 +79,13 @@ export function takeCard({ here, saleId, amount }) {
     $("terminal-cancel").onclick = () => done(null);
     $("terminal-present").onclick = async () => {
       const paymentId = uuid7(); // one id per attempt: its idempotency key at the gateway
-      const mode = document.querySelector("input[name=entry-mode]:checked").value;
-      const [mm, yy] = $("terminal-expiry").value.split("/").map((p) => Number.parseInt(p, 10));
       status.textContent = "Processing…";
       try {
-        const data = await readCard($("terminal-card").value, mm, 2000 + (yy % 100));
-        let payment = await api("/api/v1/payments", {
-          method: "POST",
-          body: { id: paymentId, register: here.register, sale_id: saleId, amount, payment_data: data, entry_mode: mode },
-        }).catch(async (err) => {
+        const { mode, data } = await presented();
+        const body = { id: paymentId, register: here.register, amount, payment_data: data, entry_mode: mode };
+        if (orderId) body.order_id = orderId;
+        else body.sale_id = saleId;
+        const payment = await api("/api/v1/payments", { method: "POST", body }).catch(async (err) => {
           if (err.code !== "payment.outcome_unknown") throw err;
           return api(`/api/v1/payments/${paymentId}/resolve`, { method: "POST" });
         });
