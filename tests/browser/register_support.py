@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from omnitill.config import Settings
 from omnitill.services import register_access
 from omnitill.services.auth import system_actor
@@ -30,10 +32,11 @@ class Store:
     names: list[str]
 
 
-def make_store(db: Database, settings: Settings, *, items: int = 3) -> Store:
+def make_store(db: Database, settings: Settings, *, items: int = 3, **location: Any) -> Store:
     """S01 with register S01-R1, `items` variants in stock, coupon SAVE10 (10 % off), an
-    admin who enrols registers, a cashier (PIN 2468) and a manager (PIN 9753)."""
-    s01 = make_location(db, "S01")
+    admin who enrols registers, a cashier (PIN 2468) and a manager (PIN 9753). `location`
+    sets more of S01's fields (offers_pickup, offers_curbside, coordinates...)."""
+    s01 = make_location(db, "S01", **location)
     make_register(db, s01, "S01-R1")
     variants = [
         make_variant(db, sku=f"ITEM-{n}", price=1000 + 250 * n, stock={s01: 500})
@@ -98,3 +101,20 @@ def ready_register(page: Any, base: str) -> None:
     enrol(page, base)
     sign_in(page, base)
     open_shift(page)
+
+
+def bearer(base: str, username: str = "admin1") -> dict[str, str]:
+    """The Authorization header of a staff member signed in with their password (for what
+    a test does through the API: the back office, the web shop)."""
+    with httpx.Client(base_url=base) as http:
+        token = http.post(
+            "/api/v1/auth/token", json={"username": username, "password": PASSWORD}
+        ).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def go_to(page: Any, menu: str) -> None:
+    """Open a register page from the top bar's menu (the pickup queue keeps its event
+    stream open, so no page waits for the network to go idle)."""
+    page.click(f"a[data-menu={menu}]")
+    page.wait_for_url(f"**/register/{menu}")

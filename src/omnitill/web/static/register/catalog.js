@@ -1,5 +1,6 @@
 // Finding an item the way the scan field does everywhere in the register: 6 to 14 digits
-// are a barcode, anything else a SKU, and no exact match searches by name.
+// are a barcode, anything else a SKU, and no exact match searches by name; and how stock
+// at every location is shown (stock lookup, endless aisle).
 import { api } from "/static/shared/api.js";
 
 /** `{hit}` for an exact barcode or SKU match, else `{choices}` found by name. */
@@ -25,4 +26,23 @@ export function listChoices(list, items, label, onPick) {
     list.append(li);
   }
   list.hidden = items.length === 0;
+}
+
+/** One row per location: available, distance, and whether it is stale. */
+export function renderLevels(body, items, here) {
+  body.innerHTML = "";
+  for (const level of items) {
+    const row = document.createElement("tr");
+    row.dataset.location = level.location;
+    row.classList.toggle("here", level.location === here.location);
+    const flags = [level.kind, level.ships ? "ships" : "", level.offers_pickup ? "pickup" : "", level.stale ? "not heard from" : ""];
+    for (const [text, num] of [[level.location, false], [String(level.available), true],
+      [level.distance_km == null ? "" : level.distance_km.toFixed(1), true], [flags.filter(Boolean).join(" · "), false]]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      if (num) td.className = "num";
+      row.append(td);
+    }
+    body.append(row);
+  }
 }
