@@ -12,25 +12,7 @@ MM_80_IN_CSS_PX = 80 / 25.4 * 96
 
 def test_the_receipt_renders_for_an_80mm_printer_and_prints(live_server, db, browser):
     s01 = make_location(db, "S01", address_line1="12 Spring St", city="New York")
-    make_register(db, s01, "S01-R1")
-    make_variant(db, sku="TOTE", price=2400, stock={s01: 3})
-    make_user(db, "cashier1", "cashier", ["S01"])
-    with httpx.Client(base_url=live_server) as http:
-        token = http.post(
-            "/api/v1/auth/token", json={"username": "cashier1", "password": PASSWORD}
-        ).json()
-        auth = {"Authorization": f"Bearer {token['access_token']}"}
-        sale = http.post(
-            "/api/v1/sales",
-            headers=auth,
-            json={
-                "id": str(uuid7()),
-                "location": "S01",
-                "register": "S01-R1",
-                "lines": [{"sku": "TOTE", "quantity": 1}],
-                "payments": [{"method": "cash", "amount": 3000}],
-            },
-        ).json()
+    sale, auth = tote_sale(db, live_server, s01)
 
     context = browser.new_context(extra_http_headers=auth)
     page = context.new_page()
@@ -49,25 +31,7 @@ def test_the_receipt_shows_its_barcode_and_qr_code_and_the_gift_receipt_no_price
     live_server, db, browser
 ):
     s01 = make_location(db, "S01", receipt_footer="Returns within 30 days")
-    make_register(db, s01, "S01-R1")
-    make_variant(db, sku="TOTE", price=2400, stock={s01: 3})
-    make_user(db, "cashier1", "cashier", ["S01"])
-    with httpx.Client(base_url=live_server) as http:
-        token = http.post(
-            "/api/v1/auth/token", json={"username": "cashier1", "password": PASSWORD}
-        ).json()
-        auth = {"Authorization": f"Bearer {token['access_token']}"}
-        sale = http.post(
-            "/api/v1/sales",
-            headers=auth,
-            json={
-                "id": str(uuid7()),
-                "location": "S01",
-                "register": "S01-R1",
-                "lines": [{"sku": "TOTE", "quantity": 1}],
-                "payments": [{"method": "cash", "amount": 3000}],
-            },
-        ).json()
+    sale, auth = tote_sale(db, live_server, s01)
 
     context = browser.new_context(extra_http_headers=auth)
     page = context.new_page()
@@ -93,3 +57,27 @@ def test_the_receipt_shows_its_barcode_and_qr_code_and_the_gift_receipt_no_price
     assert page.locator("svg#receipt-barcode rect.bar").count() == 3 * 13 + 4
     assert page.pdf(width="80mm").startswith(b"%PDF")
     context.close()
+
+
+def tote_sale(db, live_server, s01):
+    """A cashier at S01 sells one tote for cash; (the sale, the cashier's auth header)."""
+    make_register(db, s01, "S01-R1")
+    make_variant(db, sku="TOTE", price=2400, stock={s01: 3})
+    make_user(db, "cashier1", "cashier", ["S01"])
+    with httpx.Client(base_url=live_server) as http:
+        token = http.post(
+            "/api/v1/auth/token", json={"username": "cashier1", "password": PASSWORD}
+        ).json()
+        auth = {"Authorization": f"Bearer {token['access_token']}"}
+        sale = http.post(
+            "/api/v1/sales",
+            headers=auth,
+            json={
+                "id": str(uuid7()),
+                "location": "S01",
+                "register": "S01-R1",
+                "lines": [{"sku": "TOTE", "quantity": 1}],
+                "payments": [{"method": "cash", "amount": 3000}],
+            },
+        ).json()
+    return sale, auth
