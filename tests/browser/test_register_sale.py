@@ -177,3 +177,41 @@ def test_the_pages_fit_counter_tablet_and_phone_screens(
     assert len(sizes) == 12
     assert min(sizes) >= 44
     page_watch.assert_clean()
+
+
+def test_the_receipt_prints_on_the_registers_thermal_printer(
+    register_page, live_server, page_watch
+):
+    from tests.integration.receipt_support import FakePrinter
+
+    page, store = register_page
+    printer = FakePrinter()
+    try:
+        with httpx.Client(base_url=live_server) as http:
+            token = http.post(
+                "/api/v1/auth/token", json={"username": "admin1", "password": PASSWORD}
+            ).json()["access_token"]
+            r = http.put(
+                "/api/v1/registers/S01-R1/printer",
+                headers={"Authorization": f"Bearer {token}"},
+                json={"host": "127.0.0.1", "port": printer.port},
+            )
+            assert r.status_code == 200, r.text
+        scan(page, store.barcodes[0])
+        wait_priced(page)
+        page.click("#pay-btn")
+        page.click("#tender .tab[data-method=cash]")
+        page.click("#quick-cash .quick >> nth=0")
+        page.wait_for_selector("#receipt:not([hidden])")
+        number = page.text_content("#receipt-number")
+        page.click("#receipt-print")
+        job = printer.job()
+        page.wait_for_function(
+            "() => document.querySelector('#receipt-message').textContent.includes('printed')"
+        )
+    finally:
+        printer.close()
+    assert number.encode() in job
+    assert store.names[0].encode() in job
+    assert b"\x1dk" in job  # the receipt number as a barcode, for returns
+    page_watch.assert_clean()
