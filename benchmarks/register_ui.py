@@ -123,6 +123,16 @@ def main() -> None:
         page.wait_for_selector("#scan:focus")
         warm_ms = _load_ms(page)
 
+        # The reference, in the same browser and run: a bare page of the same server (the
+        # health check), so the ratios below say what the register adds to any page load.
+        reference = []
+        for _ in range(5):
+            page.goto(f"{base}/healthz")
+            reference.append(_load_ms(page))
+        reference_ms = statistics.median(reference)
+        page.goto(f"{base}/register")
+        page.wait_for_selector("#scan:focus")
+
         page.evaluate(WATCH_SCANS)
         typed_ms = []
         for n, barcode in enumerate(store.barcodes, start=1):
@@ -161,6 +171,9 @@ def main() -> None:
     ]
     for label, ms in figures:
         print(f"{label:<52} {ms:8.1f} ms")
+    print(f"{'reference: a bare page of the same server (healthz)':<52} {reference_ms:8.1f} ms")
+    print(f"{'ratio: warm sale screen load / reference':<52} {warm_ms / reference_ms:8.1f}")
+    print(f"{'ratio: cold display load / reference':<52} {cold_ms / reference_ms:8.1f}")
 
 
 if __name__ == "__main__":
