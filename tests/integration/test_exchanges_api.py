@@ -250,11 +250,9 @@ def test_two_sales_at_once_cannot_spend_one_exchange_twice(client, db, settings,
     assert stock.verify(db=db) == []
 
 
-def test_an_endless_aisle_order_is_paid_with_exchange_credit(client, db, shop):
-    ret = give_back(
-        client, shop, qty=3, sale=sell(client, shop, [{"method": "cash", "amount": 3000}], qty=3)
-    )
-    placed = client.post(
+def aisle_order(client, shop, *, quantity):
+    """An endless-aisle order of mugs taken at S01-R1, shipped to the customer."""
+    r = client.post(
         "/api/v1/orders",
         headers=shop["cashier"],
         json={
@@ -262,12 +260,19 @@ def test_an_endless_aisle_order_is_paid_with_exchange_credit(client, db, shop):
             "register": "S01-R1",
             "customer_name": "Grace Hopper",
             "email": "grace@example.com",
-            "lines": [{"sku": "MUG", "quantity": 2}],
+            "lines": [{"sku": "MUG", "quantity": quantity}],
             "ship_to": CUSTOMER,
         },
     )
-    assert placed.status_code == 201, placed.text
-    order = placed.json()
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_an_endless_aisle_order_is_paid_with_exchange_credit(client, db, shop):
+    ret = give_back(
+        client, shop, qty=3, sale=sell(client, shop, [{"method": "cash", "amount": 3000}], qty=3)
+    )
+    order = aisle_order(client, shop, quantity=2)
     due = order["balance_due"]
     assert 2000 <= due < 3000  # two mugs, and shipping if any
     r = client.post(
@@ -424,18 +429,7 @@ def test_cancelling_an_order_paid_with_exchange_credit_gives_the_credit_back(cli
     ret = give_back(
         client, shop, qty=2, sale=sell(client, shop, [{"method": "cash", "amount": 2000}], qty=2)
     )
-    placed = client.post(
-        "/api/v1/orders",
-        headers=shop["cashier"],
-        json={
-            "channel": "in_store",
-            "register": "S01-R1",
-            "customer_name": "Grace Hopper",
-            "email": "grace@example.com",
-            "lines": [{"sku": "MUG", "quantity": 1}],
-            "ship_to": CUSTOMER,
-        },
-    ).json()
+    placed = aisle_order(client, shop, quantity=1)
     due = placed["balance_due"]
     r = client.post(
         f"/api/v1/orders/{placed['id']}/payments",
